@@ -1,0 +1,183 @@
+"""The ``vimport`` command line: ``main(argv) -> int``; errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from versioned_import import __version__, locations
+from versioned_import.errors import VersionedImportError
+from versioned_import.store import Store
+
+__all__ = ["main", "main_entry"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vimport",
+        description="One multi-version store; plain `python` imports each project's versions.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--store", help="the store root (default: $VIMPORT_STORE, else per user)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    install = commands.add_parser("install", help="install wheels into the store")
+    install.add_argument("wheels", nargs="+", metavar="WHEEL")
+    install.set_defaults(run=_install)
+
+    listing = commands.add_parser("list", help="list the store's entries")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=_list)
+
+    show = commands.add_parser("show", help="show a project's resolution")
+    show.add_argument("directory", nargs="?", default=None, metavar="DIR")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=_show)
+
+    hook = commands.add_parser("hook", help="install, remove or check the interpreter hook")
+    hook.add_argument("action", choices=["install", "uninstall", "status"])
+    hook.add_argument("--python", default=sys.executable, help="the interpreter (default: this)")
+    hook.add_argument("--site-dir", help="the site directory (default: the interpreter's)")
+    hook.set_defaults(run=_hook)
+
+    demo = commands.add_parser("demo", help="two projects, two versions of one library, offline")
+    demo.add_argument("--keep", metavar="DIR", help="build the demo in DIR and keep it")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(args.store or locations.store_root())
+
+
+def _install(args: argparse.Namespace) -> int:
+    from versioned_import.install import install_wheel
+
+    store = _store(args)
+    for wheel in args.wheels:
+        entry, new = install_wheel(store, wheel)
+        state = "installed" if new else "already present"
+        print(f"{state}: {entry.name} {entry.version} [{entry.tag}]")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    store.require()
+    entries = store.entries()
+    if args.json:
+        rows = [
+            {"name": e.name, "version": e.version, "tag": e.tag, "size": e.size} for e in entries
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    _table(
+        ["name", "version", "tag", "size"],
+        [[e.name, e.version, e.tag, _size(e.size)] for e in entries],
+    )
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from versioned_import.discover import find_project
+    from versioned_import.plan import compute
+
+    start = args.directory or os.environ.get("VIMPORT_PROJECT") or os.getcwd()
+    project = find_project(start)
+    if project is None:
+        raise VersionedImportError(
+            f"{os.path.abspath(start)}: no pyproject.toml with a [tool.vimport] table here or "
+            "above; add the table to the project's pyproject.toml"
+        )
+    plan = compute(project, _store(args).root)
+    if plan["error"]:
+        raise VersionedImportError(plan["error"])
+    dists = plan["dists"]
+    imports: dict[int, list[str]] = {}
+    for name, indices in plan["modules"].items():
+        for index in indices:
+            imports.setdefault(index, []).append(name)
+    rows = [
+        {
+            "imports": sorted(imports.get(i, [])),
+            "distribution": d[0],
+            "version": d[1],
+            "tag": d[2],
+            "why": d[5],
+            "path": d[3],
+        }
+        for i, d in enumerate(dists)
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {"project": project, "manifest": plan["manifest"], "resolution": rows}, indent=2
+            )
+        )
+        return 0
+    print(f"project {project} (store {plan['store']})")
+    _table(
+        ["imports", "distribution", "version", "why", "path"],
+        [
+            [", ".join(r["imports"]), r["distribution"], r["version"], r["why"], r["path"]]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def _hook(args: argparse.Namespace) -> int:
+    from versioned_import import hook
+
+    if args.action == "install":
+        print(hook.install(args.python, args.site_dir))
+    elif args.action == "uninstall":
+        site_dir = args.site_dir or hook.site_dir_of(args.python)
+        print("\n".join(hook.uninstall(site_dir)) or f"no hook in {site_dir}")
+    else:
+        state = hook.status(args.python)
+        print(
+            f"{state.python}: {state.detail}" + (f" ({state.hook_file})" if state.hook_file else "")
+        )
+        return 0 if state.active else 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from versioned_import.demo import run_demo
+
+    return run_demo(args.keep)
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size} {unit}"
+        size //= 1024
+    return f"{size} GiB"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``vimport`` with ``argv``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except VersionedImportError as exc:
+        print(f"vimport: error: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+def main_entry() -> None:
+    """The console script."""
+    sys.exit(main())

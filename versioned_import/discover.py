@@ -1,0 +1,64 @@
+"""Which project, if any, this process belongs to (standard library only: runs at start-up).
+
+The main script's directory decides; for ``-c``, ``-m``, stdin and the REPL the current directory
+does. The first ``pyproject.toml`` found walking up ends the search: with a ``[tool.vimport]``
+table it names the project, without one the process is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["find_project", "is_tool_process", "project_for_process", "start_directory"]
+
+_MARKERS = (b"\n[tool.vimport]", b"\n[tool.vimport.")
+
+
+def start_directory() -> str:
+    """Where the search for this process's project begins."""
+    main = sys.argv[0] if sys.argv else ""
+    if main in ("", "-", "-c", "-m"):
+        return os.getcwd()
+    path = os.path.realpath(main)
+    return path if os.path.isdir(path) else os.path.dirname(path)
+
+
+def is_tool_process() -> bool:
+    """True for ``vimport`` itself, which must see its own dependencies, not a project's."""
+    if not sys.argv:
+        return False
+    if sys.argv[0] == "-m":
+        arg = sys.orig_argv[len(sys.orig_argv) - len(sys.argv)]
+        module = arg[arg.index("m") + 1 :] if arg.startswith("-") else arg
+        return module.partition(".")[0] == "versioned_import"
+    return os.path.basename(sys.argv[0]).partition(".")[0] == "vimport"
+
+
+def find_project(start: str) -> str | None:
+    """The directory of the project that ``start`` lies in, or None."""
+    directory = os.path.abspath(start)
+    while True:
+        try:
+            with open(os.path.join(directory, "pyproject.toml"), "rb") as f:
+                text = f.read()
+        except OSError:
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return None
+            directory = parent
+            continue
+        # A cheap pre-filter: the real parse happens when the plan is computed, and a false
+        # positive (the table name in a string or comment) is then remembered as inactive.
+        compact = b"\n" + text.replace(b" ", b"").replace(b"\t", b"")
+        return directory if any(marker in compact for marker in _MARKERS) else None
+
+
+def project_for_process() -> str | None:
+    """``VIMPORT_PROJECT`` if set, else the project found from the start directory."""
+    if is_tool_process():
+        return None
+    forced = os.environ.get("VIMPORT_PROJECT")
+    if forced:
+        return find_project(forced) or os.path.abspath(forced)
+    return find_project(start_directory())

@@ -1,0 +1,49 @@
+"""The one root error type and its kinds.
+
+Every error carries a message that names the file (and the field, where there is one) and says
+what to do about it; the CLI prints that message and exits 1, the hook prints it on one line.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HookError",
+    "ManifestError",
+    "ResolutionError",
+    "StoreError",
+    "VersionedImportError",
+    "WheelError",
+]
+
+
+class VersionedImportError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ManifestError(VersionedImportError, ValueError):
+    """A ``pyproject.toml`` that cannot be used: bad TOML, wrong types, bad requirements."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class ResolutionError(VersionedImportError):
+    """The requirements cannot be satisfied from what the store holds."""
+
+
+class StoreError(VersionedImportError, OSError):
+    """The store is missing, unreadable or holds a damaged entry."""
+
+
+class WheelError(VersionedImportError, ValueError):
+    """A wheel that cannot be installed: corrupt, malicious or not a wheel at all."""
+
+    def __init__(self, wheel: str, problem: str) -> None:
+        self.wheel = wheel
+        super().__init__(f"{wheel}: {problem}")
+
+
+class HookError(VersionedImportError):
+    """The sitecustomize hook cannot be installed into, or removed from, an interpreter."""

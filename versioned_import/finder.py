@@ -1,0 +1,119 @@
+"""The meta-path finders that give a process its project's versions (standard library only).
+
+``ProjectFinder`` does no loading itself, like ``importlib.machinery.PathFinder``: it maps a
+top-level name to the store directories of the distributions that provide it and lets
+``PathFinder`` find the spec there. ``MissingFinder`` sits last and turns an import that nothing
+answered into an error that names the active manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# importlib.machinery re-exports these; importing it would cost ~1 ms at every start-up.
+from _frozen_importlib_external import PathFinder
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from importlib.machinery import ModuleSpec
+    from importlib.metadata import DistributionFinder, PathDistribution
+    from types import ModuleType
+
+    from versioned_import.plan import Plan
+
+__all__ = ["MissingFinder", "ProjectFinder"]
+
+
+class ProjectFinder:
+    """Answers top-level imports of the names that a project's resolved distributions provide."""
+
+    def __init__(self, plan: Plan, debug: bool) -> None:
+        self._modules: dict[str, list[int]] = plan["modules"]
+        self._dists: list[tuple[str, str, str, str, str, str]] = plan["dists"]
+        self._debug = debug
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """A spec for ``fullname`` from the store, or None for names the plan does not know.
+
+        Submodules are found through their package's ``__path__``, so only top-level names
+        (``path is None``) are answered here.
+        """
+        indices = self._modules.get(fullname) if path is None else None
+        if indices is None:
+            return None
+        sites = [self._dists[i][3] for i in indices]
+        spec = PathFinder.find_spec(fullname, sites, target)
+        if spec is None:
+            return None
+        if len(sites) > 1 and spec.loader is not None and spec.submodule_search_locations:
+            # A regular package that other distributions extend: one __path__ over all of them.
+            portions = [os.path.join(site, fullname) for site in sites]
+            spec.submodule_search_locations = [p for p in portions if os.path.isdir(p)]
+        if self._debug:
+            for i in indices:
+                name, version, tag, site, _info, why = self._dists[i]
+                sys.stderr.write(
+                    f"vimport: {fullname} -> {name} {version} [{tag}] {site} ({why})\n"
+                )
+        return spec
+
+    def invalidate_caches(self) -> None:
+        """Nothing to do: the store's entries never change once published."""
+
+    def find_distributions(
+        self, context: DistributionFinder.Context | None = None
+    ) -> Iterator[PathDistribution]:
+        """The resolved distributions, for ``importlib.metadata``; imported only when asked."""
+        import pathlib
+        from importlib.metadata import DistributionFinder, PathDistribution
+
+        context = context or DistributionFinder.Context()
+        if context.path is not sys.path:
+            return
+        wanted = _normalize(context.name) if context.name else None
+        for name, _version, _tag, site, dist_info, _why in self._dists:
+            if wanted is None or _normalize(name) == wanted:
+                yield PathDistribution(pathlib.Path(site, dist_info))
+
+
+def _normalize(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class MissingFinder:
+    """Last on ``sys.meta_path``: an ``import`` that nothing answered says why and what to do.
+
+    ``importlib.util.find_spec`` must keep returning None for a missing module (libraries probe
+    optional dependencies that way), so the error is raised only when the caller is the import
+    statement's own ``_find_and_load_unlocked``.
+    """
+
+    def __init__(self, manifest: str, error: str | None) -> None:
+        self._manifest = manifest
+        self._error = error
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> None:
+        if path is not None or sys._getframe(2).f_code.co_name != "_find_and_load_unlocked":
+            return
+        if self._error:
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r}: the project cannot be resolved: {self._error}",
+                name=fullname,
+            )
+        raise ModuleNotFoundError(
+            f"No module named {fullname!r} in the project of {self._manifest} (versioned-import): "
+            "add the distribution that provides it to [project].dependencies there, or set "
+            "system-site-packages = true in [tool.vimport] to see the base site-packages",
+            name=fullname,
+        )
+
+    def invalidate_caches(self) -> None:
+        """Nothing is cached."""

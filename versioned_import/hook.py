@@ -1,0 +1,189 @@
+"""Install the sitecustomize hook into an interpreter, prove it runs, and remove it again.
+
+Two ways in, chosen per interpreter: ``sitecustomize.py`` in its site directory (an existing one
+is renamed and chained), or, when another ``sitecustomize`` earlier on ``sys.path`` would shadow
+that (distributions ship their own), a ``.pth`` file that imports the same code under another
+name.
+"""
+
+from __future__ import annotations
+
+import os
+import py_compile
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from versioned_import.errors import HookError
+
+__all__ = [
+    "HookStatus",
+    "install",
+    "site_dir_of",
+    "status",
+    "template_text",
+    "tool_paths",
+    "uninstall",
+]
+
+MARKER = "# versioned-import hook"
+SITECUSTOMIZE = "sitecustomize.py"
+CHAINED = "_vimport_chained_sitecustomize"
+PTH_MODULE = "_vimport_hook"
+# .pth files run in name order; sorting last lets the hook see the paths the others add.
+PTH_FILE = "zzzz-versioned-import-hook.pth"
+_TOOL_DEPENDENCIES = ("packaging", "installer", "resolvelib", "filelock", "platformdirs")
+
+
+@dataclass(frozen=True)
+class HookStatus:
+    python: str
+    active: bool
+    hook_file: str | None
+    detail: str
+
+
+def _probe(python: str, code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIMPORT_", "PYTHON"))}
+    try:
+        done = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, env=env, cwd=os.sep, check=True
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise HookError(f"{python}: cannot run this interpreter ({exc})") from exc
+    return done.stdout.strip()
+
+
+def site_dir_of(python: str) -> str:
+    """The ``purelib`` site directory of the interpreter ``python``."""
+    return _probe(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+
+
+def tool_paths() -> list[str]:
+    """Directories the hook needs: the one holding ``versioned_import`` first, then its deps'."""
+    import importlib
+
+    names = ["versioned_import", *_TOOL_DEPENDENCIES]
+    if sys.version_info < (3, 11):
+        names.append("tomli")
+    found: list[str] = []
+    for name in names:
+        module = importlib.import_module(name)
+        directory = str(Path(module.__file__ or "").resolve().parent.parent)
+        if directory not in found:
+            found.append(directory)
+    return found
+
+
+def template_text(paths: list[str], chained: str) -> str:
+    """The sitecustomize template with the tool's paths and the chained module filled in."""
+    here = Path(__file__).resolve().parent
+    candidates = [here / "sitecustomize_template", here.parent / "sitecustomize_template"]
+    template = next(p / SITECUSTOMIZE for p in candidates if (p / SITECUSTOMIZE).is_file())
+    text = template.read_text(encoding="utf-8")
+    text = text.replace("_VIMPORT_TOOL_PATHS: list[str] = []", f"_VIMPORT_TOOL_PATHS = {paths!r}")
+    return text.replace('_VIMPORT_CHAINED = ""', f"_VIMPORT_CHAINED = {chained!r}")
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8").startswith(MARKER)
+    except OSError:
+        return False
+
+
+def _shadowing_sitecustomize(python: str, site_dir: Path) -> str | None:
+    origin = _probe(
+        python,
+        "import importlib.util as u; s = u.find_spec('sitecustomize'); "
+        "print(s.origin if s and s.origin else '')",
+    )
+    if origin and Path(origin).resolve().parent != site_dir.resolve():
+        return origin
+    return None
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".vimport-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    if path.suffix == ".py":
+        # Written here so start-up never compiles it, even with PYTHONDONTWRITEBYTECODE set.
+        py_compile.compile(str(path), doraise=True)
+
+
+def install(python: str, site_dir: str | None = None) -> str:
+    """Install the hook for ``python``; returns a sentence saying how."""
+    site = Path(site_dir or site_dir_of(python))
+    if not site.is_dir():
+        raise HookError(f"{site}: no such site directory; pass an existing one with --site-dir")
+    uninstall(str(site))
+    paths = tool_paths()
+    _precompile(paths[0])
+    shadow = _shadowing_sitecustomize(python, site)
+    if shadow:
+        _write(site / f"{PTH_MODULE}.py", template_text(paths, ""))
+        _write(site / PTH_FILE, f"import {PTH_MODULE}\n")
+        return f"installed {site / PTH_FILE} (a .pth file: {shadow} shadows sitecustomize)"
+    existing = site / SITECUSTOMIZE
+    chained = ""
+    if existing.exists():
+        existing.rename(site / f"{CHAINED}.py")
+        chained = CHAINED
+    _write(existing, template_text(paths, chained))
+    return f"installed {existing}" + (
+        f" (chaining the previous one as {chained})" if chained else ""
+    )
+
+
+def _precompile(tool_dir: str) -> None:
+    import compileall
+
+    # Best effort: a read-only install was compiled by whoever installed it.
+    compileall.compile_dir(os.path.join(tool_dir, "versioned_import"), quiet=2)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file the hook wrote, and the bytecode compiled from it."""
+    from importlib.util import cache_from_source
+
+    path.unlink()
+    if path.suffix == ".py":
+        Path(cache_from_source(str(path))).unlink(missing_ok=True)
+
+
+def uninstall(site_dir: str) -> list[str]:
+    """Remove the hook from ``site_dir`` and restore a chained sitecustomize; what was done."""
+    site = Path(site_dir)
+    done = []
+    for name in (PTH_FILE, f"{PTH_MODULE}.py"):
+        if (site / name).exists():
+            _remove(site / name)
+            done.append(f"removed {site / name}")
+    ours = site / SITECUSTOMIZE
+    if _is_ours(ours):
+        _remove(ours)
+        done.append(f"removed {ours}")
+        chained = site / f"{CHAINED}.py"
+        if chained.exists():
+            from importlib.util import cache_from_source
+
+            Path(cache_from_source(str(chained))).unlink(missing_ok=True)
+            chained.rename(ours)
+            done.append(f"restored the previous {ours}")
+    return done
+
+
+def status(python: str) -> HookStatus:
+    """Start ``python`` outside any project and report whether the hook ran in it."""
+    out = _probe(
+        python,
+        "import sys; m = sys.modules.get('versioned_import.runtime'); "
+        "h = sys.modules.get('_vimport_hook') or sys.modules.get('sitecustomize'); "
+        "print(m is not None); print(getattr(h, '__file__', '') or '')",
+    )
+    loaded, _, hook_file = out.partition("\n")
+    active = loaded == "True"
+    detail = "the hook runs at start-up" if active else "the hook does not run in this interpreter"
+    return HookStatus(python, active, hook_file or None, detail)

@@ -1,0 +1,155 @@
+"""Wheel → store entry: validate, install into staging with ``installer``, describe, publish."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import sys
+import zipfile
+from email.parser import HeaderParser
+
+from versioned_import import layout
+from versioned_import.errors import WheelError
+from versioned_import.store import Entry, Store, make_read_only
+
+__all__ = ["install_wheel"]
+
+_SUPPORTED_WHEEL_MAJOR = 1
+_EXTENSION_SUFFIXES = (".so", ".pyd")
+
+
+def install_wheel(store: Store, wheel: str) -> tuple[Entry, bool]:
+    """Install ``wheel`` into ``store``; returns its entry and whether it was new."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    filename = os.path.basename(wheel)
+    try:
+        name, version, _build, _tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename as exc:
+        raise WheelError(wheel, f"not a wheel file name ({exc})") from exc
+    canonical, normalized = canonicalize_name(name), str(version)
+    tag = "-".join(filename[:-4].rsplit("-", 3)[1:])
+    existing = store.entry_dir(canonical, normalized, tag)
+    if os.path.isdir(existing):
+        return Entry.read(existing), False
+    with store.staging() as staged:
+        entry = _install_into(wheel, staged, tag)
+        if canonicalize_name(entry.name) != canonical or entry.version != normalized:
+            raise WheelError(
+                wheel,
+                f"METADATA says {entry.name} {entry.version}, the file name says "
+                f"{name} {version}; rebuild the wheel",
+            )
+        make_read_only(staged)
+        published = store.publish(staged, canonical, normalized, tag)
+    return Entry.read(existing), published
+
+
+def _install_into(wheel: str, staged: str, tag: str) -> Entry:
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.exceptions import InstallerError
+    from installer.sources import WheelFile
+
+    schemes = {
+        "purelib": layout.SITE_DIR,
+        "platlib": layout.SITE_DIR,
+        "scripts": "bin",
+        "data": "data",
+        "headers": "include",
+    }
+    destination = SchemeDictionaryDestination(
+        scheme_dict={k: os.path.join(staged, v) for k, v in schemes.items()},
+        interpreter=sys.executable,
+        script_kind="posix",
+        bytecode_optimization_levels=(0,),
+    )
+    try:
+        with WheelFile.open(wheel) as source:  # type: ignore[arg-type]
+            _check_wheel_version(wheel, source.read_dist_info("WHEEL"))
+            source.validate_record()
+            install(source, destination, {"INSTALLER": b"versioned-import\n"})
+            dist_info = source.dist_info_dir
+    except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as exc:
+        raise WheelError(wheel, _describe(exc)) from exc
+    return _describe_entry(wheel, staged, dist_info, tag)
+
+
+def _describe(exc: BaseException) -> str:
+    issues = getattr(exc, "issues", None)
+    if issues:
+        return "; ".join(issues)
+    return str(exc) or type(exc).__name__
+
+
+def _check_wheel_version(wheel: str, wheel_file: str) -> None:
+    value = HeaderParser().parsestr(wheel_file).get("Wheel-Version", "")
+    major = value.split(".")[0]
+    if not major.isdigit() or int(major) > _SUPPORTED_WHEEL_MAJOR:
+        raise WheelError(
+            wheel, f"unsupported Wheel-Version {value!r} in WHEEL; this installer reads 1.x"
+        )
+
+
+def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str) -> Entry:
+    site = os.path.join(staged, layout.SITE_DIR)
+    with open(os.path.join(site, dist_info, "METADATA"), encoding="utf-8") as f:
+        metadata = HeaderParser().parse(f)
+    with open(os.path.join(site, dist_info, "RECORD"), encoding="utf-8", newline="") as f:
+        record = [row[0] for row in csv.reader(f) if row]
+    top_level, pth_files, size = _scan_record(site, record)
+    entry = Entry(
+        name=metadata["Name"],
+        version=_normalized(metadata["Version"]),
+        tag=tag,
+        wheel=os.path.basename(wheel),
+        sha256=_sha256(wheel),
+        size=size,
+        dist_info=dist_info,
+        top_level=top_level,
+        requires_dist=metadata.get_all("Requires-Dist") or [],
+        requires_python=metadata.get("Requires-Python"),
+        pth_files=pth_files,
+    )
+    with open(os.path.join(staged, layout.ENTRY_FILE), "w", encoding="utf-8") as f:
+        f.write(entry.to_json())
+    return entry
+
+
+def _scan_record(site: str, record: list[str]) -> tuple[list[str], list[str], int]:
+    """Top-level import names, ``.pth`` files and installed size, from the installed RECORD."""
+    top_level: set[str] = set()
+    pth_files = []
+    size = 0
+    for path in record:
+        full = os.path.normpath(os.path.join(site, path))
+        if os.path.isfile(full):
+            size += os.path.getsize(full)
+        if path.startswith("../"):
+            continue
+        first, _, rest = path.partition("/")
+        if first.endswith((".dist-info", ".data")) or first == "__pycache__":
+            continue
+        if not rest:
+            if first.endswith(".pth"):
+                pth_files.append(first)
+            elif first.endswith((".py", *_EXTENSION_SUFFIXES)):
+                top_level.add(first.partition(".")[0])
+        else:
+            top_level.add(first)
+    return sorted(n for n in top_level if n.isidentifier()), sorted(pth_files), size
+
+
+def _normalized(version: str) -> str:
+    from packaging.version import Version
+
+    return str(Version(version))
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,173 @@
+"""The plan: everything the hook needs for one project, precomputed and stored with ``marshal``.
+
+Loading a fresh plan is the hook's whole warm path, so this module imports only the standard
+library at the top. A plan records the ``os.stat`` signature of its inputs (the manifest, the
+store's generation file, the ``src/`` directory); when any differs, the plan is computed again, in
+a child interpreter so that TOML, ``packaging`` and ``resolvelib`` never enter the project's
+process.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+from versioned_import import __version__, layout, locations
+
+# ``typing`` costs milliseconds at start-up; mypy treats this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from versioned_import.project import Manifest
+
+    Plan = dict[str, Any]
+    """Keys: format, tool, project, store, inputs, active, error, manifest, system_site, paths,
+    dists (name, version, tag, site, dist_info, why), modules (import name -> dist indices),
+    pth (site, file name)."""
+
+__all__ = ["compute", "compute_in_child", "load_fresh", "main", "plan_file", "save"]
+
+FORMAT = 1
+
+
+def _inputs(project: str, store: str) -> list[str]:
+    return [
+        os.path.join(project, "pyproject.toml"),
+        layout.generation_file(store),
+        os.path.join(project, "src"),
+    ]
+
+
+def _signature(paths: list[str]) -> list[tuple[str, int, int, int] | None]:
+    found: list[tuple[str, int, int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            found.append(None)
+        else:
+            found.append((path, st.st_mtime_ns, st.st_size, st.st_ino))
+    return found
+
+
+def _fnv1a(text: str) -> str:
+    # A stable 64-bit hash for the file name; hashlib would cost ~2 ms at every start-up.
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def plan_file(project: str, store: str) -> str:
+    """Where this interpreter keeps the plan of ``project`` against ``store``."""
+    flavour = f"{sys.implementation.cache_tag}-{sys.platform}"
+    key = _fnv1a(f"{project}\0{store}\0{sys.executable}")
+    return os.path.join(locations.user_cache_dir(), "plans", flavour, f"{key}.plan")
+
+
+def load_fresh(project: str, store: str) -> Plan | None:
+    """The stored plan, if it exists and its inputs have not changed since."""
+    try:
+        with open(plan_file(project, store), "rb") as f:
+            plan: Plan = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if (
+        plan.get("format") != FORMAT
+        or plan.get("tool") != __version__
+        or plan.get("project") != project
+        or plan.get("store") != store
+        or plan.get("inputs") != _signature(_inputs(project, store))
+    ):
+        return None
+    return plan
+
+
+def save(plan: Plan) -> None:
+    """Store ``plan`` atomically; a cache that cannot be written only costs speed."""
+    path = plan_file(plan["project"], plan["store"])
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            marshal.dump(plan, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def compute(project: str, store: str) -> Plan:
+    """Read the manifest and resolve it against the store (needs the tool's dependencies)."""
+    from versioned_import.errors import VersionedImportError
+    from versioned_import.project import import_roots, read_manifest
+
+    # The signature is taken first, so a change made while computing leaves the plan stale.
+    plan: Plan = {
+        "format": FORMAT,
+        "tool": __version__,
+        "project": project,
+        "store": store,
+        "inputs": _signature(_inputs(project, store)),
+        "active": True,
+        "error": None,
+        "manifest": os.path.join(project, "pyproject.toml"),
+        "system_site": False,
+        "paths": import_roots(project),
+        "dists": [],
+        "modules": {},
+        "pth": [],
+    }
+    try:
+        manifest = read_manifest(project)
+        plan["active"] = manifest.active
+        if manifest.active:
+            plan["system_site"] = manifest.system_site_packages
+            _add_resolution(plan, manifest)
+    except VersionedImportError as exc:
+        plan["error"] = str(exc)
+    return plan
+
+
+def _add_resolution(plan: Plan, manifest: Manifest) -> None:
+    from versioned_import.resolve import resolve
+    from versioned_import.store import Store
+
+    label = f"{manifest.name} ({manifest.path})"
+    for index, resolved in enumerate(resolve(manifest.requirements, Store(plan["store"]), label)):
+        entry = resolved.entry
+        site = entry.site_dir
+        plan["dists"].append(
+            (entry.name, entry.version, entry.tag, site, entry.dist_info, resolved.why)
+        )
+        for name in entry.top_level:
+            plan["modules"].setdefault(name, []).append(index)
+        plan["pth"].extend((site, pth) for pth in entry.pth_files)
+
+
+def compute_in_child(project: str, store: str, tool_paths: list[str]) -> Plan:
+    """``compute`` in a fresh interpreter that sees the tool's dependencies, not the project."""
+    import subprocess
+
+    code = (
+        f"import sys; sys.path[:0] = {tool_paths!r}; from versioned_import.plan import main; main()"
+    )
+    env = dict(os.environ, VIMPORT_DISABLE="1")
+    child = subprocess.run(
+        [sys.executable, "-I", "-c", code, project, store],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if child.returncode != 0:
+        lines = child.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
+        raise RuntimeError(f"computing the plan failed: {lines[-1]}")
+    plan: Plan = marshal.loads(child.stdout)
+    return plan
+
+
+def main() -> None:
+    """The child's side of ``compute_in_child``: ``argv`` is ``[project, store]``."""
+    project, store = sys.argv[1:3]
+    sys.stdout.buffer.write(marshal.dumps(compute(project, store)))

@@ -1,0 +1,212 @@
+"""Resolution: a project's requirements against what the store holds, with resolvelib.
+
+Markers and extras are evaluated for the running interpreter, the highest satisfying version is
+preferred, and for each version the entry whose wheel tag suits this interpreter best is used.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag, parse_tag, sys_tags
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
+
+from versioned_import.errors import ResolutionError
+from versioned_import.store import Entry, Store
+
+__all__ = ["Resolved", "resolve"]
+
+_PYTHON_VERSION = ".".join(map(str, sys.version_info[:3]))
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One distribution of a resolution and the chain of requirements that selected it."""
+
+    entry: Entry
+    why: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    entry: Entry
+    version: Version
+    extras: frozenset[str]
+
+    @cached_property
+    def name(self) -> NormalizedName:
+        return canonicalize_name(self.entry.name)
+
+    def dependencies(self) -> list[Requirement]:
+        # A candidate with extras pins its own base version, so both resolve to one entry.
+        found = [Requirement(f"{self.name}=={self.version}")] if self.extras else []
+        for text in self.entry.requires_dist:
+            requirement = Requirement(text)
+            if _applies(requirement, self.extras or frozenset({""})):
+                found.append(requirement)
+        return found
+
+
+def _applies(requirement: Requirement, extras: Iterable[str]) -> bool:
+    marker = requirement.marker
+    return marker is None or any(marker.evaluate({"extra": extra}) for extra in extras)
+
+
+def _identify(name: str, extras: Iterable[str]) -> str:
+    extras = sorted(canonicalize_name(e) for e in extras)
+    return f"{canonicalize_name(name)}[{','.join(extras)}]" if extras else canonicalize_name(name)
+
+
+class _Index:
+    """The store's entries usable by this interpreter, by name, best version first."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        rank = {tag: i for i, tag in enumerate(sys_tags())}
+        best: dict[tuple[str, str], tuple[int, Entry]] = {}
+        for entry in entries:
+            score = _tag_score(entry.tag, rank)
+            if score is None or not _python_ok(entry.requires_python):
+                continue
+            key = (canonicalize_name(entry.name), entry.version)
+            if key not in best or score < best[key][0]:
+                best[key] = (score, entry)
+        self.by_name: dict[str, list[Entry]] = {}
+        for (name, _), (_, entry) in best.items():
+            self.by_name.setdefault(name, []).append(entry)
+        for found in self.by_name.values():
+            found.sort(key=lambda e: Version(e.version), reverse=True)
+        self.all_versions: dict[str, list[str]] = {}
+        for entry in entries:
+            self.all_versions.setdefault(canonicalize_name(entry.name), []).append(
+                f"{entry.version} [{entry.tag}]"
+            )
+
+
+def _tag_score(tag: str, rank: Mapping[Tag, int]) -> int | None:
+    scores = [rank[t] for t in parse_tag(tag) if t in rank]
+    return min(scores) if scores else None
+
+
+def _python_ok(requires_python: str | None) -> bool:
+    return requires_python is None or SpecifierSet(requires_python).contains(
+        _PYTHON_VERSION, prereleases=True
+    )
+
+
+class _Provider(AbstractProvider):  # type: ignore[type-arg]
+    def __init__(self, index: _Index) -> None:
+        self.index = index
+
+    def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
+        return _identify(requirement_or_candidate.name, requirement_or_candidate.extras)
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, _Candidate],
+        candidates: Mapping[str, Iterator[_Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> int:
+        return len(self.index.by_name.get(identifier.partition("[")[0], []))
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Requirement]],
+        incompatibilities: Mapping[str, Iterator[_Candidate]],
+    ) -> list[_Candidate]:
+        wanted = list(requirements[identifier])
+        excluded = {c.version for c in incompatibilities[identifier]}
+        extras = frozenset(e for r in wanted for e in r.extras)
+        matches = []
+        for entry in self.index.by_name.get(identifier.partition("[")[0], []):
+            version = Version(entry.version)
+            if version not in excluded and all(r.specifier.contains(version) for r in wanted):
+                matches.append(_Candidate(entry, version, extras))
+        return matches
+
+    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
+        return canonicalize_name(requirement.name) == candidate.name and (
+            requirement.specifier.contains(candidate.version, prereleases=True)
+        )
+
+    def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
+        return candidate.dependencies()
+
+
+def resolve(requirements: Sequence[Requirement], store: Store, root: str) -> list[Resolved]:
+    """Resolve ``requirements`` (those whose markers apply here) from ``store``.
+
+    ``root`` names who asks, e.g. the manifest, in the chains that say why each version was
+    selected and in error messages.
+    """
+    store.require()
+    index = _Index(store.entries())
+    wanted = [r for r in requirements if _applies(r, [""])]
+    resolver: Resolver[Requirement, _Candidate, str] = Resolver(_Provider(index), BaseReporter())
+    try:
+        result = resolver.resolve(wanted, max_rounds=10_000)
+    except ResolutionImpossible as exc:
+        raise ResolutionError(_explain(exc.causes, index, root, store.root)) from exc
+    chains = _Chains(result.criteria, root)
+    resolved = {}
+    for identifier, candidate in result.mapping.items():
+        if candidate.name not in resolved or "[" not in identifier:
+            resolved[candidate.name] = Resolved(candidate.entry, chains.why(identifier))
+    return [resolved[name] for name in sorted(resolved)]
+
+
+class _Chains:
+    """Why each identifier is in the result: the first requirement chain from the root."""
+
+    def __init__(self, criteria: Mapping[str, Any], root: str) -> None:
+        self.criteria = criteria
+        self.root = root
+        self.memo: dict[str, str] = {}
+
+    def why(self, identifier: str, seen: frozenset[str] = frozenset()) -> str:
+        if identifier not in self.memo:
+            # A direct requirement of the root explains best, so it is looked at first.
+            infos = sorted(
+                self.criteria[identifier].information, key=lambda i: i.parent is not None
+            )
+            text = ""
+            for info in infos:
+                if info.parent is None:
+                    text = f"{self.root} requires {info.requirement}"
+                    break
+                parent = _identify(info.parent.name, info.parent.extras)
+                if parent not in seen:
+                    before = self.why(parent, seen | {identifier})
+                    by = f"{info.parent.entry.name} {info.parent.version}"
+                    text = f"{before} -> {by} requires {info.requirement}"
+                    break
+            self.memo[identifier] = text
+        return self.memo[identifier]
+
+
+def _explain(causes: Collection[Any], index: _Index, root: str, store_root: str) -> str:
+    by_name: dict[str, list[str]] = {}
+    for cause in causes:
+        who = root if cause.parent is None else f"{cause.parent.entry.name} {cause.parent.version}"
+        by_name.setdefault(canonicalize_name(cause.requirement.name), []).append(
+            f"{cause.requirement} (required by {who})"
+        )
+    parts = []
+    for name, wanted in by_name.items():
+        have = index.all_versions.get(name)
+        held = ", ".join(have) if have else "no version"
+        parts.append(
+            f"cannot satisfy {' and '.join(wanted)}: the store {store_root} has {held} of {name}; "
+            f"install a matching wheel with `vimport install {name}-VERSION-TAG.whl`"
+        )
+    return "; ".join(parts)

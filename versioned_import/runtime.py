@@ -1,0 +1,109 @@
+"""The hook's start-up: find the project, load its plan, install the finders.
+
+The sitecustomize template calls ``start`` in every interpreter. With no project it returns after
+a few ``open`` calls; with a fresh plan it reads one ``marshal`` file. It must never crash an
+interpreter, so every failure becomes one line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from versioned_import import discover
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from versioned_import.plan import Plan
+
+__all__ = ["activate", "debug_enabled", "start"]
+
+# Modules the hook itself runs from, which must survive isolation even when they live in the
+# base site-packages.
+_OWN_MODULES = frozenset({"sitecustomize", "usercustomize", "_vimport_hook", "versioned_import"})
+
+
+def debug_enabled() -> bool:
+    """``VIMPORT_DEBUG=1`` or ``python -X vimport=debug``."""
+    return os.environ.get("VIMPORT_DEBUG") == "1" or sys._xoptions.get("vimport") == "debug"
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"vimport: {message}\n")
+
+
+def start(tool_paths: list[str]) -> None:
+    """Activate the project of this process, if any; ``tool_paths`` hold the tool and its deps."""
+    if os.environ.get("VIMPORT_DISABLE") == "1":
+        return
+    try:
+        project = discover.project_for_process()
+        if project is not None:
+            _start(project, tool_paths)
+    except Exception as exc:
+        _say(f"the hook failed and is off for this process ({exc!r}); VIMPORT_DISABLE=1 skips it")
+
+
+def _start(project: str, tool_paths: list[str]) -> None:
+    from versioned_import import locations, plan
+
+    store = locations.store_root()
+    found = plan.load_fresh(project, store)
+    if found is None:
+        found = plan.compute_in_child(project, store, tool_paths)
+        plan.save(found)
+        if debug_enabled():
+            _say(f"computed the plan of {project} against the store {store}")
+    if found["active"]:
+        activate(found, debug_enabled())
+
+
+def activate(plan: Plan, debug: bool) -> None:
+    """Make this process see exactly the plan's distributions."""
+    from versioned_import.finder import MissingFinder, ProjectFinder
+
+    os.environ["VIMPORT_PROJECT"] = plan["project"]
+    if plan["error"]:
+        _say(plan["error"])
+    if not plan["system_site"]:
+        _isolate()
+    sys.path.extend(p for p in plan["paths"] if p not in sys.path)
+    path_finder = next(
+        (i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"),
+        len(sys.meta_path),
+    )
+    sys.meta_path.insert(path_finder, ProjectFinder(plan, debug))
+    sys.meta_path.append(MissingFinder(plan["manifest"], plan["error"]))
+    _run_pth_files(plan["pth"])
+    if debug:
+        _say(
+            f"project {plan['project']}: {len(plan['dists'])} distributions from "
+            f"{plan['store']}, manifest {plan['manifest']}"
+        )
+
+
+def _isolate() -> None:
+    """Leave the base site-packages as a fresh venv would: unseen, and its modules unloaded."""
+    import site
+
+    site_dirs = {*site.getsitepackages(), site.getusersitepackages()}
+    first = next((i for i, p in enumerate(sys.path) if p in site_dirs), len(sys.path))
+    # Everything from the first site directory on was added by site.py and its .pth files.
+    removed = tuple(os.path.join(p, "") for p in sys.path[first:])
+    del sys.path[first:]
+    if not removed:
+        return
+    evicted = set()
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin and origin.startswith(removed) and name.partition(".")[0] not in _OWN_MODULES:
+            del sys.modules[name]
+            evicted.add(name)
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ not in evicted]
+
+
+def _run_pth_files(pth_files: list[tuple[str, str]]) -> None:
+    import site
+
+    for site_dir, name in pth_files:
+        site.addpackage(site_dir, name, None)

@@ -1,0 +1,157 @@
+"""The multi-version store: entries, atomic publication, lookup.
+
+An entry is published by renaming a complete staging directory into place while holding the
+distribution's lock, so a reader sees either no entry or a whole one, and a published entry is
+never replaced: installing what is already there is a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from versioned_import import layout
+from versioned_import.errors import StoreError
+
+__all__ = ["Entry", "Store", "make_read_only", "remove_tree"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What ``entry.json`` records about one installed wheel."""
+
+    name: str
+    """The distribution's name as its METADATA spells it."""
+    version: str
+    tag: str
+    """The wheel's compressed tag set, e.g. ``py3-none-any``."""
+    wheel: str
+    sha256: str
+    size: int
+    dist_info: str
+    top_level: list[str]
+    requires_dist: list[str] = field(default_factory=list)
+    requires_python: str | None = None
+    pth_files: list[str] = field(default_factory=list)
+    path: str = ""
+    """The entry's directory; not stored, filled in when read."""
+
+    @property
+    def site_dir(self) -> str:
+        return os.path.join(self.path, layout.SITE_DIR)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        del data["path"]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def read(cls, directory: str) -> Entry:
+        entry_file = os.path.join(directory, layout.ENTRY_FILE)
+        try:
+            with open(entry_file, encoding="utf-8") as f:
+                data = json.load(f)
+            return cls(**data, path=directory)
+        except (OSError, ValueError, TypeError) as exc:
+            raise StoreError(
+                f"{entry_file}: damaged store entry ({exc}); remove {directory} and install "
+                "the wheel again"
+            ) from exc
+
+
+class Store:
+    """A store rooted at one directory."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+
+    def require(self) -> None:
+        """Raise a clear error when the store does not exist."""
+        if not os.path.isdir(layout.entries_dir(self.root)):
+            raise StoreError(
+                f"{self.root}: no store here; fill it with `vimport install WHEEL...`, or set "
+                "VIMPORT_STORE to the store you meant"
+            )
+
+    def entry_dir(self, name: str, version: str, tag: str) -> str:
+        return layout.entry_path(self.root, name, version, tag)
+
+    def entries(self) -> list[Entry]:
+        """Every published entry, sorted by name, version and tag."""
+        found = []
+        top = layout.entries_dir(self.root)
+        for name in _listdir(top):
+            for version in _listdir(os.path.join(top, name)):
+                for tag in _listdir(os.path.join(top, name, version)):
+                    found.append(Entry.read(os.path.join(top, name, version, tag)))
+        return found
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[str]:
+        """A fresh private directory on the store's file system, removed unless published."""
+        parent = layout.staging_dir(self.root)
+        os.makedirs(parent, exist_ok=True)
+        directory = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent)
+        try:
+            yield directory
+        finally:
+            if os.path.lexists(directory):
+                remove_tree(directory)
+
+    def publish(self, staged: str, name: str, version: str, tag: str) -> bool:
+        """Move a complete staged entry into place; False when that entry already exists."""
+        import filelock
+
+        target = self.entry_dir(name, version, tag)
+        os.makedirs(layout.locks_dir(self.root), exist_ok=True)
+        # The existence check and the rename happen under the name's lock, so two installers of
+        # one wheel never both rename, and a published directory is never replaced.
+        with filelock.FileLock(os.path.join(layout.locks_dir(self.root), f"{name}.lock")):
+            if os.path.isdir(target):
+                return False
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.rename(staged, target)
+            self.touch_generation()
+        return True
+
+    def touch_generation(self) -> None:
+        """Tell every hook that the store changed, so their plans are computed again."""
+        path = layout.generation_file(self.root)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write(f"{time.time_ns()}\n")
+        os.replace(tmp, path)
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except FileNotFoundError:
+        return []
+
+
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+def make_read_only(top: str) -> None:
+    """Remove every write bit below ``top`` (files first, then directories, bottom up)."""
+    for directory, _dirs, files in os.walk(top, topdown=False):
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & ~_WRITE_BITS)
+        os.chmod(directory, os.stat(directory).st_mode & ~_WRITE_BITS)
+
+
+def remove_tree(top: str) -> None:
+    """Remove a tree even when ``make_read_only`` has been applied to it."""
+    for directory, _dirs, _files in os.walk(top):
+        os.chmod(directory, os.stat(directory).st_mode | stat.S_IWUSR | stat.S_IXUSR)
+    shutil.rmtree(top)
