@@ -48,10 +48,18 @@ def _probe(python: str, code: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIMPORT_", "PYTHON"))}
     try:
         done = subprocess.run(
-            [python, "-c", code], capture_output=True, text=True, env=env, cwd=os.sep, check=True
+            [os.path.abspath(python), "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=os.sep,
+            check=True,
         )
-    except (OSError, subprocess.CalledProcessError) as exc:
+    except OSError as exc:
         raise HookError(f"{python}: cannot run this interpreter ({exc})") from exc
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit code {exc.returncode}"]
+        raise HookError(f"{python}: {last[0]}") from exc
     return done.stdout.strip()
 
 
@@ -118,8 +126,9 @@ def install(python: str, site_dir: str | None = None) -> str:
     site = Path(site_dir or site_dir_of(python))
     if not site.is_dir():
         raise HookError(f"{site}: no such site directory; pass an existing one with --site-dir")
-    uninstall(str(site))
     paths = tool_paths()
+    _check_tool_runs(python, paths)
+    uninstall(str(site))
     _precompile(paths[0])
     shadow = _shadowing_sitecustomize(python, site)
     if shadow:
@@ -135,6 +144,23 @@ def install(python: str, site_dir: str | None = None) -> str:
     return f"installed {existing}" + (
         f" (chaining the previous one as {chained})" if chained else ""
     )
+
+
+def _check_tool_runs(python: str, paths: list[str]) -> None:
+    """Refuse a hook whose plans could never be computed: the tool's dependencies must import
+    in ``python`` from ``paths`` (another Python version may need others, e.g. tomli)."""
+    try:
+        _probe(
+            python,
+            f"import sys; sys.path[:0] = {paths!r}; import versioned_import.resolve, "
+            "versioned_import.install; __import__('tomllib' if sys.version_info >= (3, 11) "
+            "else 'tomli')",
+        )
+    except HookError as exc:
+        raise HookError(
+            f"{exc}: versioned-import cannot run in that interpreter from {paths}; install "
+            "versioned-import into it and run its own `vimport hook install`"
+        ) from exc
 
 
 def _precompile(tool_dir: str) -> None:

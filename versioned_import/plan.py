@@ -100,7 +100,7 @@ def save(plan: Plan) -> None:
 
 def compute(project: str, store: str) -> Plan:
     """Read the manifest and resolve it against the store (needs the tool's dependencies)."""
-    from versioned_import.errors import VersionedImportError
+    from versioned_import.errors import ManifestError, VersionedImportError
     from versioned_import.project import import_roots, read_manifest
 
     # The signature is taken first, so a change made while computing leaves the plan stale.
@@ -125,8 +125,10 @@ def compute(project: str, store: str) -> Plan:
         if manifest.active:
             plan["system_site"] = manifest.system_site_packages
             _add_resolution(plan, manifest)
-    except VersionedImportError as exc:
+    except ManifestError as exc:
         plan["error"] = str(exc)
+    except VersionedImportError as exc:
+        plan["error"] = f"{plan['manifest']}: {exc}"
     return plan
 
 
@@ -134,8 +136,8 @@ def _add_resolution(plan: Plan, manifest: Manifest) -> None:
     from versioned_import.resolve import resolve
     from versioned_import.store import Store
 
-    label = f"{manifest.name} ({manifest.path})"
-    for index, resolved in enumerate(resolve(manifest.requirements, Store(plan["store"]), label)):
+    resolution = resolve(manifest.requirements, Store(plan["store"]), manifest.name)
+    for index, resolved in enumerate(resolution):
         entry = resolved.entry
         site = entry.site_dir
         plan["dists"].append(
