@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
-# importlib.machinery re-exports these; importing it would cost ~1 ms at every start-up.
-from _frozen_importlib_external import PathFinder
+# importlib.machinery re-exports PathFinder; importing it would cost ~1 ms at every start-up.
+from _frozen_importlib_external import PathFinder, _NamespacePath  # type: ignore[attr-defined]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ class ProjectFinder:
         spec = PathFinder.find_spec(fullname, sites, target)
         if spec is None:
             return None
-        if len(sites) > 1 and spec.loader is not None and spec.submodule_search_locations:
+        if spec.loader is None:
+            spec = _namespace_spec(fullname, sites)
+        elif len(sites) > 1 and spec.submodule_search_locations:
             # A regular package that other distributions extend: one __path__ over all of them.
             portions = [os.path.join(site, fullname) for site in sites]
             spec.submodule_search_locations = [p for p in portions if os.path.isdir(p)]
@@ -78,6 +80,24 @@ class ProjectFinder:
         for name, _version, _tag, site, dist_info, _why in self._dists:
             if wanted is None or _normalize(name) == wanted:
                 yield PathDistribution(pathlib.Path(site, dist_info))
+
+
+def _namespace_spec(fullname: str, sites: list[str]) -> ModuleSpec | None:
+    """A PEP 420 namespace spans the store's portions and every portion on ``sys.path``, also
+    after ``sys.path`` changes (setuptools appends its ``_vendor`` directory, which holds
+    ``jaraco.text``, to a ``jaraco`` namespace that the store provides too)."""
+
+    def find(name: str, parent_path: Sequence[str]) -> ModuleSpec | None:
+        spec = PathFinder.find_spec(name, [*sites, *parent_path])
+        if spec is not None and spec.loader is None and spec.submodule_search_locations:
+            spec.submodule_search_locations = list(spec.submodule_search_locations)
+        return spec
+
+    spec = find(fullname, sys.path)
+    if spec is not None and spec.loader is None and spec.submodule_search_locations:
+        portions = list(spec.submodule_search_locations)
+        spec.submodule_search_locations = _NamespacePath(fullname, portions, find)
+    return spec
 
 
 def _normalize(name: str) -> str:
