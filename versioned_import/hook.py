@@ -8,6 +8,7 @@ name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import py_compile
 import subprocess
@@ -176,7 +177,10 @@ def _remove(path: Path) -> None:
 
     path.unlink()
     if path.suffix == ".py":
-        Path(cache_from_source(str(path))).unlink(missing_ok=True)
+        compiled = Path(cache_from_source(str(path)))
+        compiled.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # only when nothing else is cached there
+            compiled.parent.rmdir()
 
 
 def uninstall(site_dir: str) -> list[str]:

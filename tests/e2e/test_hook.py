@@ -1,0 +1,113 @@
+"""Installing, proving and removing the hook in fresh interpreters, through the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import venv_python, vimport
+
+pytestmark = pytest.mark.e2e
+
+
+def _site_dir(python: Path) -> Path:
+    out = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() if p.is_file() else b"(directory)"
+        for p in directory.rglob("*")
+    }
+
+
+def _run(python: Path, code: str) -> str:
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_install_status_uninstall_leaves_the_site_dir_as_it_was(tmp_path: Path) -> None:
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    before = _snapshot(site)
+    assert vimport("hook", "status", "--python", str(python)).returncode == 1
+
+    installed = vimport("hook", "install", "--python", str(python))
+    assert installed.returncode == 0, installed.stderr
+    assert (site / "sitecustomize.py").is_file()
+    status = vimport("hook", "status", "--python", str(python))
+    assert status.returncode == 0, status.stdout
+    assert "the hook runs at start-up" in status.stdout
+
+    assert vimport("hook", "uninstall", "--python", str(python)).returncode == 0
+    assert _snapshot(site) == before
+    assert vimport("hook", "status", "--python", str(python)).returncode == 1
+
+
+def test_an_existing_sitecustomize_is_chained_and_restored(tmp_path: Path) -> None:
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    original = b"import builtins\nbuiltins.CHAINED = 'still runs'\n"
+    (site / "sitecustomize.py").write_bytes(original)
+
+    assert vimport("hook", "install", "--python", str(python)).returncode == 0
+    assert _run(python, "import builtins; print(builtins.CHAINED)") == "still runs"
+    assert vimport("hook", "status", "--python", str(python)).returncode == 0
+
+    assert vimport("hook", "uninstall", "--python", str(python)).returncode == 0
+    assert (site / "sitecustomize.py").read_bytes() == original
+    assert not (site / "_vimport_chained_sitecustomize.py").exists()
+
+
+def test_a_shadowing_sitecustomize_gets_a_pth_hook_instead(tmp_path: Path) -> None:
+    # Some distributions put their own sitecustomize earlier on sys.path than site-packages,
+    # where ours would never be imported.
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "sitecustomize.py").write_text("import builtins\nbuiltins.SHADOW = 'ran'\n")
+    (site / "aaa-shadow.pth").write_text(f"import sys; sys.path.insert(0, {str(shadow)!r})\n")
+    before = _snapshot(site)
+
+    installed = vimport("hook", "install", "--python", str(python))
+    assert installed.returncode == 0, installed.stderr
+    assert ".pth" in installed.stdout
+    assert not (site / "sitecustomize.py").exists()
+    assert vimport("hook", "status", "--python", str(python)).returncode == 0
+    assert _run(python, "import builtins; print(builtins.SHADOW)") == "ran"
+
+    assert vimport("hook", "uninstall", "--python", str(python)).returncode == 0
+    assert _snapshot(site) == before
+
+
+def test_install_into_an_explicit_site_dir(tmp_path: Path) -> None:
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    done = vimport("hook", "install", "--python", str(python), "--site-dir", str(site))
+    assert done.returncode == 0, done.stderr
+    assert vimport("hook", "status", "--python", str(python)).returncode == 0
+
+
+def test_install_into_a_missing_site_dir_is_one_clear_error(tmp_path: Path) -> None:
+    python = venv_python(tmp_path / "venv")
+    done = vimport("hook", "install", "--python", str(python), "--site-dir", str(tmp_path / "no"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("vimport: error: ")
+    assert "--site-dir" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_uninstall_without_a_hook_says_so(tmp_path: Path) -> None:
+    python = venv_python(tmp_path / "venv")
+    done = vimport("hook", "uninstall", "--python", str(python))
+    assert done.returncode == 0
+    assert "no hook in" in done.stdout
