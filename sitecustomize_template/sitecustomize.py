@@ -1,16 +1,23 @@
 # versioned-import hook: written by `vimport hook install`; `vimport hook uninstall` restores
 # what was here before. It runs in every start of this interpreter, so it stays this small.
-"""Start versioned-import's runtime, then the sitecustomize that was here before, if any."""
+"""Start versioned-import in a project, then the sitecustomize that was here before, if any."""
+
+import os
+import sys
+
+# Replaced by the source of versioned_import/discover.py when installed: outside a project,
+# start-up then imports nothing.
+from versioned_import.discover import project_for_process
 
 _VIMPORT_TOOL_PATHS: list[str] = []
 _VIMPORT_CHAINED = ""
 
 
 def _vimport_start() -> None:
-    import os
-    import sys
-
     if os.environ.get("VIMPORT_DISABLE") == "1" or not _VIMPORT_TOOL_PATHS:
+        return
+    project = project_for_process()
+    if project is None:
         return
     saved = sys.path[:]
     try:
@@ -24,7 +31,7 @@ def _vimport_start() -> None:
         return
     finally:
         sys.path[:] = saved
-    start(_VIMPORT_TOOL_PATHS)
+    start(project, _VIMPORT_TOOL_PATHS)
 
 
 _vimport_start()

@@ -1,11 +1,13 @@
-"""Which project, if any, this process belongs to (standard library only: runs at start-up).
+"""Which project, if any, this process belongs to.
+
+``vimport hook install`` copies this module's source into the installed sitecustomize, so that a
+process outside any project imports nothing at all: it may use only ``os`` and ``sys``, and no
+``from __future__`` import.
 
 The main script's directory decides; for ``-c``, ``-m``, stdin and the REPL the current directory
 does. The first ``pyproject.toml`` found walking up ends the search: with a ``[tool.vimport]``
 table it names the project, without one the process is left alone.
 """
-
-from __future__ import annotations
 
 import os
 import sys

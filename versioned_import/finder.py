@@ -6,8 +6,6 @@ top-level name to the store directories of the distributions that provide it and
 answered into an error that names the active manifest.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -29,14 +27,17 @@ __all__ = ["MissingFinder", "ProjectFinder"]
 class ProjectFinder:
     """Answers top-level imports of the names that a project's resolved distributions provide."""
 
-    def __init__(self, plan: Plan, debug: bool) -> None:
+    def __init__(self, plan: "Plan", debug: bool) -> None:
         self._modules: dict[str, list[int]] = plan["modules"]
         self._dists: list[tuple[str, str, str, str, str, str]] = plan["dists"]
         self._debug = debug
 
     def find_spec(
-        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
+        self,
+        fullname: str,
+        path: "Sequence[str] | None" = None,
+        target: "ModuleType | None" = None,
+    ) -> "ModuleSpec | None":
         """A spec for ``fullname`` from the store, or None for names the plan does not know.
 
         Submodules are found through their package's ``__path__``, so only top-level names
@@ -67,8 +68,8 @@ class ProjectFinder:
         """Nothing to do: the store's entries never change once published."""
 
     def find_distributions(
-        self, context: DistributionFinder.Context | None = None
-    ) -> Iterator[PathDistribution]:
+        self, context: "DistributionFinder.Context | None" = None
+    ) -> "Iterator[PathDistribution]":
         """The resolved distributions, for ``importlib.metadata``; imported only when asked."""
         import pathlib
         from importlib.metadata import DistributionFinder, PathDistribution
@@ -82,12 +83,12 @@ class ProjectFinder:
                 yield PathDistribution(pathlib.Path(site, dist_info))
 
 
-def _namespace_spec(fullname: str, sites: list[str]) -> ModuleSpec | None:
+def _namespace_spec(fullname: str, sites: list[str]) -> "ModuleSpec | None":
     """A PEP 420 namespace spans the store's portions and every portion on ``sys.path``, also
     after ``sys.path`` changes (setuptools appends its ``_vendor`` directory, which holds
     ``jaraco.text``, to a ``jaraco`` namespace that the store provides too)."""
 
-    def find(name: str, parent_path: Sequence[str]) -> ModuleSpec | None:
+    def find(name: str, parent_path: "Sequence[str]") -> "ModuleSpec | None":
         spec = PathFinder.find_spec(name, [*sites, *parent_path])
         if spec is not None and spec.loader is None and spec.submodule_search_locations:
             spec.submodule_search_locations = list(spec.submodule_search_locations)
@@ -119,7 +120,10 @@ class MissingFinder:
         self._error = error
 
     def find_spec(
-        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+        self,
+        fullname: str,
+        path: "Sequence[str] | None" = None,
+        target: "ModuleType | None" = None,
     ) -> None:
         if path is not None or sys._getframe(2).f_code.co_name != "_find_and_load_unlocked":
             return

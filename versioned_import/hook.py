@@ -86,13 +86,21 @@ def tool_paths() -> list[str]:
 
 
 def template_text(paths: list[str], chained: str) -> str:
-    """The sitecustomize template with the tool's paths and the chained module filled in."""
+    """The sitecustomize template with discover.py inlined and the tool's paths filled in."""
     here = Path(__file__).resolve().parent
     candidates = [here / "sitecustomize_template", here.parent / "sitecustomize_template"]
     template = next(p / SITECUSTOMIZE for p in candidates if (p / SITECUSTOMIZE).is_file())
     text = template.read_text(encoding="utf-8")
-    text = text.replace("_VIMPORT_TOOL_PATHS: list[str] = []", f"_VIMPORT_TOOL_PATHS = {paths!r}")
-    return text.replace('_VIMPORT_CHAINED = ""', f"_VIMPORT_CHAINED = {chained!r}")
+    discover = (here / "discover.py").read_text(encoding="utf-8")
+    for placeholder, value in [
+        ("from versioned_import.discover import project_for_process\n", discover),
+        ("_VIMPORT_TOOL_PATHS: list[str] = []", f"_VIMPORT_TOOL_PATHS = {paths!r}"),
+        ('_VIMPORT_CHAINED = ""', f"_VIMPORT_CHAINED = {chained!r}"),
+    ]:
+        if placeholder not in text:
+            raise HookError(f"{template}: the placeholder {placeholder.strip()!r} is missing")
+        text = text.replace(placeholder, value)
+    return text
 
 
 def _is_ours(path: Path) -> bool:

@@ -12,8 +12,6 @@
       locks/                          one lock file per distribution name
 """
 
-from __future__ import annotations
-
 import os
 
 __all__ = [

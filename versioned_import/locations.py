@@ -5,8 +5,6 @@ cost more than the whole hook, so they are computed here with the standard libra
 keeps them equal to what ``platformdirs`` says.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 

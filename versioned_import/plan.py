@@ -7,8 +7,6 @@ a child interpreter so that TOML, ``packaging`` and ``resolvelib`` never enter t
 process.
 """
 
-from __future__ import annotations
-
 import marshal
 import os
 import sys
@@ -67,7 +65,7 @@ def plan_file(project: str, store: str) -> str:
     return os.path.join(locations.user_cache_dir(), "plans", flavour, f"{key}.plan")
 
 
-def load_fresh(project: str, store: str) -> Plan | None:
+def load_fresh(project: str, store: str) -> "Plan | None":
     """The stored plan, if it exists and its inputs have not changed since."""
     try:
         with open(plan_file(project, store), "rb") as f:
@@ -85,7 +83,7 @@ def load_fresh(project: str, store: str) -> Plan | None:
     return plan
 
 
-def save(plan: Plan) -> None:
+def save(plan: "Plan") -> None:
     """Store ``plan`` atomically; a cache that cannot be written only costs speed."""
     path = plan_file(plan["project"], plan["store"])
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -98,7 +96,7 @@ def save(plan: Plan) -> None:
         pass
 
 
-def compute(project: str, store: str) -> Plan:
+def compute(project: str, store: str) -> "Plan":
     """Read the manifest and resolve it against the store (needs the tool's dependencies)."""
     from versioned_import.errors import ManifestError, VersionedImportError
     from versioned_import.project import import_roots, read_manifest
@@ -132,7 +130,7 @@ def compute(project: str, store: str) -> Plan:
     return plan
 
 
-def _add_resolution(plan: Plan, manifest: Manifest) -> None:
+def _add_resolution(plan: "Plan", manifest: "Manifest") -> None:
     from versioned_import.resolve import resolve
     from versioned_import.store import Store
 
@@ -148,7 +146,7 @@ def _add_resolution(plan: Plan, manifest: Manifest) -> None:
         plan["pth"].extend((site, pth) for pth in entry.pth_files)
 
 
-def compute_in_child(project: str, store: str, tool_paths: list[str]) -> Plan:
+def compute_in_child(project: str, store: str, tool_paths: list[str]) -> "Plan":
     """``compute`` in a fresh interpreter that sees the tool's dependencies, not the project."""
     import subprocess
 

@@ -1,16 +1,12 @@
-"""The hook's start-up: find the project, load its plan, install the finders.
+"""The hook's start-up in a project: load its plan, isolate the process, install the finders.
 
-The sitecustomize template calls ``start`` in every interpreter. With no project it returns after
-a few ``open`` calls; with a fresh plan it reads one ``marshal`` file. It must never crash an
-interpreter, so every failure becomes one line on stderr.
+The sitecustomize template calls ``start`` once it has found a project (a process outside any
+project never imports this module). With a fresh plan it reads one ``marshal`` file. It must
+never crash an interpreter, so every failure becomes one line on stderr.
 """
-
-from __future__ import annotations
 
 import os
 import sys
-
-from versioned_import import discover
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,14 +28,10 @@ def _say(message: str) -> None:
     sys.stderr.write(f"vimport: {message}\n")
 
 
-def start(tool_paths: list[str]) -> None:
-    """Activate the project of this process, if any; ``tool_paths`` hold the tool and its deps."""
-    if os.environ.get("VIMPORT_DISABLE") == "1":
-        return
+def start(project: str, tool_paths: list[str]) -> None:
+    """Activate ``project`` (found by ``discover``); ``tool_paths`` hold the tool and its deps."""
     try:
-        project = discover.project_for_process()
-        if project is not None:
-            _start(project, tool_paths)
+        _start(project, tool_paths)
     except Exception as exc:
         _say(f"the hook failed and is off for this process ({exc!r}); VIMPORT_DISABLE=1 skips it")
 
@@ -58,7 +50,7 @@ def _start(project: str, tool_paths: list[str]) -> None:
         activate(found, debug_enabled())
 
 
-def activate(plan: Plan, debug: bool) -> None:
+def activate(plan: "Plan", debug: bool) -> None:
     """Make this process see exactly the plan's distributions."""
     from versioned_import.finder import MissingFinder, ProjectFinder
 
