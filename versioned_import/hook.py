@@ -217,9 +217,8 @@ def status(python: str) -> HookStatus:
     """Start ``python`` outside any project and report whether the hook ran in it."""
     out = _probe(
         python,
-        "import sys; m = sys.modules.get('versioned_import.runtime'); "
-        "h = sys.modules.get('_vimport_hook') or sys.modules.get('sitecustomize'); "
-        "print(m is not None); print(getattr(h, '__file__', '') or '')",
+        "import sys; h = sys.modules.get('_vimport_hook') or sys.modules.get('sitecustomize'); "
+        "print(hasattr(h, '_vimport_start')); print(getattr(h, '__file__', '') or '')",
     )
     loaded, _, hook_file = out.partition("\n")
     active = loaded == "True"
