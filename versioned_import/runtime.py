@@ -91,7 +91,10 @@ def _isolate() -> None:
         if origin and origin.startswith(removed) and name.partition(".")[0] not in _OWN_MODULES:
             del sys.modules[name]
             evicted.add(name)
-    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ not in evicted]
+    # Finders and path hooks registered from there go too (setuptools' editable installs put
+    # a finder class on sys.meta_path); getattr covers classes, instances and functions.
+    sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__module__", None) not in evicted]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if getattr(h, "__module__", None) not in evicted]
 
 
 def _run_pth_files(pth_files: list[tuple[str, str]]) -> None:

@@ -81,7 +81,7 @@ def real_wheels() -> list[Path]:
     cache.mkdir(parents=True, exist_ok=True)
 
     def cached() -> dict[str, Path]:
-        found = {}
+        found: dict[str, Path] = {}
         for wheel in cache.glob("*.whl"):
             name, version, _, _ = parse_wheel_filename(wheel.name)
             if PINS.get(_display(name)) == str(version) and _fits(wheel):

@@ -1,0 +1,102 @@
+"""Which processes the hook activates a project in, and which it leaves alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FillStore, MakeProject, RunHooked
+from tests.e2e.conftest import Imports, missing
+
+pytestmark = pytest.mark.e2e
+
+# What a process can tell of its import system; a process the hook leaves alone prints the same
+# with the hook as with VIMPORT_DISABLE=1.
+_OBSERVE = """
+import json, os, sys
+def importable(name):
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+print(json.dumps({
+    "sys.path": sys.path,
+    "meta_path": [repr(type(f)) for f in sys.meta_path],
+    "modules": sorted(m for m in sys.modules if "vimport" in m),
+    "VIMPORT_PROJECT": os.environ.get("VIMPORT_PROJECT"),
+    "projectc": importable("projectc"),
+    "baseonly": importable("baseonly"),
+}, indent=1))
+"""
+
+
+def _untouched(run_hooked: RunHooked, cwd: Path, *args: str) -> None:
+    """Assert that ``python -I *args`` in ``cwd`` runs as if the hook were not installed."""
+    hooked = run_hooked(cwd, *args)
+    unhooked = run_hooked(cwd, *args, env_extra={"VIMPORT_DISABLE": "1"})
+    assert (hooked.returncode, hooked.stderr) == (0, "")
+    assert hooked.stdout == unhooked.stdout
+    # The comparison above means something only if the base site-packages is visible.
+    assert '"baseonly": true' in hooked.stdout
+
+
+@pytest.fixture
+def project(fill_store: FillStore, make_project: MakeProject, base_site: Path) -> Path:
+    """A project with projectc, run by an interpreter whose base site-packages has baseonly."""
+    fill_store(("projectc", "1.0"))
+    (base_site / "baseonly.py").write_text("")
+    return make_project("app", ["projectc"])
+
+
+def test_a_script_outside_any_project_is_left_alone_whatever_the_cwd(
+    tmp_path: Path, project: Path, run_hooked: RunHooked
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "observe.py").write_text(_OBSERVE)
+
+    _untouched(run_hooked, project, str(outside / "observe.py"))
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        '[project]\nname = "plain"\n\n[tool.other]\nkey = 1\n',
+        # The table's name at the start of a line, but inside a string.
+        '[project]\nname = "plain"\ndescription = """\n[tool.vimport]\n"""\n',
+    ],
+    ids=["no-table", "table-name-in-a-string"],
+)
+def test_a_pyproject_without_a_vimport_table_activates_nothing(
+    project: Path, run_hooked: RunHooked, pyproject: str
+) -> None:
+    # Nested inside the project, so the search must stop at the first pyproject.toml.
+    plain = project / "plain"
+    plain.mkdir()
+    (plain / "pyproject.toml").write_text(pyproject)
+
+    _untouched(run_hooked, plain, "-c", _OBSERVE)
+
+
+def test_vimport_disable_turns_the_hook_off(project: Path, imports: Imports) -> None:
+    hooked = imports(project, "projectc", "baseonly")
+    disabled = imports(project, "projectc", "baseonly", env_extra={"VIMPORT_DISABLE": "1"})
+
+    assert hooked["projectc"] == "1.0"
+    assert missing(hooked["baseonly"])
+    assert missing(disabled["projectc"])
+    assert disabled["baseonly"] == "imported"
+
+
+def test_vimport_project_selects_the_project_whatever_the_cwd(
+    fill_store: FillStore, make_project: MakeProject, imports: Imports
+) -> None:
+    fill_store(("projectc", "1.0"), ("projectc", "2.0"))
+    wanted = make_project("wanted", ["projectc==1.0"])
+    other = make_project("other", ["projectc==2.0"])
+
+    found = imports(other, "projectc", env_extra={"VIMPORT_PROJECT": str(wanted)})
+
+    assert found["projectc"] == "1.0"
