@@ -95,6 +95,11 @@ def _show(args: argparse.Namespace) -> int:
     plan = compute(project, _store(args).root)
     if plan["error"]:
         raise VersionedImportError(plan["error"])
+    if not plan["active"]:
+        raise VersionedImportError(
+            f"{plan['manifest']}: no [tool.vimport] table, so versioned-import leaves this "
+            "project alone; add the table to opt in"
+        )
     dists = plan["dists"]
     imports: dict[int, list[str]] = {}
     for name, indices in plan["modules"].items():
@@ -169,7 +174,10 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``vimport`` with ``argv``; returns the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         code: int = args.run(args)
     except VersionedImportError as exc:

@@ -34,7 +34,7 @@ def is_tool_process() -> bool:
         arg = sys.orig_argv[len(sys.orig_argv) - len(sys.argv)]
         module = arg[arg.index("m") + 1 :] if arg.startswith("-") else arg
         return module.partition(".")[0] == "versioned_import"
-    return os.path.basename(sys.argv[0]).partition(".")[0] == "vimport"
+    return os.path.basename(sys.argv[0]) in ("vimport", "vimport.exe")
 
 
 def find_project(start: str) -> str | None:

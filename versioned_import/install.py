@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import posixpath
 import sys
 import zipfile
 from email.parser import HeaderParser
@@ -68,9 +69,13 @@ def _install_into(wheel: str, staged: str, tag: str) -> Entry:
     try:
         with WheelFile.open(wheel) as source:  # type: ignore[arg-type]
             _check_wheel_version(wheel, source.read_dist_info("WHEEL"))
+            if "METADATA" not in source.dist_info_filenames:
+                raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
             source.validate_record()
             install(source, destination, {"INSTALLER": b"versioned-import\n"})
             dist_info = source.dist_info_dir
+    except WheelError:
+        raise
     except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as exc:
         raise WheelError(wheel, _describe(exc)) from exc
     return _describe_entry(wheel, staged, dist_info, tag)
@@ -96,6 +101,8 @@ def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str) -> Entry:
     site = os.path.join(staged, layout.SITE_DIR)
     with open(os.path.join(site, dist_info, "METADATA"), encoding="utf-8") as f:
         metadata = HeaderParser().parse(f)
+    if not metadata["Name"] or not metadata["Version"]:
+        raise WheelError(wheel, f"{dist_info}/METADATA lacks its Name or Version field")
     with open(os.path.join(site, dist_info, "RECORD"), encoding="utf-8", newline="") as f:
         record = [row[0] for row in csv.reader(f) if row]
     top_level, pth_files, size = _scan_record(site, record)
@@ -123,6 +130,8 @@ def _scan_record(site: str, record: list[str]) -> tuple[list[str], list[str], in
     pth_files = []
     size = 0
     for path in record:
+        # Both lib schemes install into site/, so installer records purelib files as "./x".
+        path = posixpath.normpath(path)
         full = os.path.normpath(os.path.join(site, path))
         if os.path.isfile(full):
             size += os.path.getsize(full)

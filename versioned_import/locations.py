@@ -14,8 +14,9 @@ APP_NAME = "versioned-import"
 
 
 def _xdg(variable: str, fallback: str) -> str:
-    value = os.environ.get(variable, "").strip()
-    return value or os.path.expanduser(fallback)
+    # The XDG spec says a relative value is invalid and must be ignored; platformdirs agrees.
+    value = os.environ.get(variable, "")
+    return value if os.path.isabs(value) else os.path.expanduser(fallback)
 
 
 def _windows_local_app_data() -> str:

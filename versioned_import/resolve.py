@@ -127,12 +127,22 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         wanted = list(requirements[identifier])
         excluded = {c.version for c in incompatibilities[identifier]}
         extras = frozenset(e for r in wanted for e in r.extras)
-        matches = []
-        for entry in self.index.by_name.get(identifier.partition("[")[0], []):
-            version = Version(entry.version)
-            if version not in excluded and all(r.specifier.contains(version) for r in wanted):
-                matches.append(_Candidate(entry, version, extras))
-        return matches
+        entries = [
+            (entry, version)
+            for entry in self.index.by_name.get(identifier.partition("[")[0], [])
+            if (version := Version(entry.version)) not in excluded
+        ]
+        # As pip does: pre-releases only when a specifier asks for one, or when nothing else fits.
+        asked = any(r.specifier.prereleases for r in wanted)
+        for prereleases in dict.fromkeys([asked, True]):
+            matches = [
+                _Candidate(entry, version, extras)
+                for entry, version in entries
+                if all(r.specifier.contains(version, prereleases=prereleases) for r in wanted)
+            ]
+            if matches:
+                return matches
+        return []
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
         return canonicalize_name(requirement.name) == candidate.name and (
