@@ -1,0 +1,308 @@
+"""Wheel → store entry: validation, layout of an entry, what entry.json records."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MakeWheel
+from versioned_import import layout
+from versioned_import.errors import WheelError
+from versioned_import.install import install_wheel
+from versioned_import.store import Store
+from versioned_import.wheelbuild import record_hash
+
+_DIST_INFO = "demo-1.0.dist-info"
+
+
+def _rewrite(wheel: Path, changes: Mapping[str, bytes | None], *, fix_record: bool = True) -> Path:
+    """Apply ``changes`` (path -> content, None deletes) to ``wheel`` in place.
+
+    With ``fix_record`` the RECORD is computed again, so the wheel is consistent and only the
+    change itself is wrong; without it the old RECORD stays, as in a tampered wheel.
+    """
+    with zipfile.ZipFile(wheel) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    for name, content in changes.items():
+        if content is None:
+            files.pop(name, None)
+        else:
+            files[name] = content
+    if fix_record:
+        record = f"{_DIST_INFO}/RECORD"
+        rows = [f"{n},{record_hash(d)},{len(d)}" for n, d in files.items() if n != record]
+        files[record] = ("\n".join([*rows, f"{record},,"]) + "\n").encode()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return wheel
+
+
+def _record_line(wheel: Path, path: str) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        record = archive.read(f"{_DIST_INFO}/RECORD").decode()
+    return next(line for line in record.splitlines() if line.startswith(f"{path},"))
+
+
+def _assert_nothing_left(store: Store) -> None:
+    assert store.entries() == []
+    staging = layout.staging_dir(store.root)
+    assert not os.path.isdir(staging) or os.listdir(staging) == []
+
+
+@pytest.fixture
+def demo_wheel(make_wheel: MakeWheel) -> Path:
+    return make_wheel("demo", "1.0", {"demo/__init__.py": "VALUE = 1\n"})
+
+
+# --- the wheels that must be refused -------------------------------------------------------
+
+
+def test_a_file_whose_hash_differs_from_record_is_refused(store: Store, demo_wheel: Path) -> None:
+    # Same size, different bytes: only the hash can tell.
+    _rewrite(demo_wheel, {"demo/__init__.py": b"VALUE = 2\n"}, fix_record=False)
+    with pytest.raises(WheelError, match=r"demo/__init__\.py didn't match RECORD") as excinfo:
+        install_wheel(store, str(demo_wheel))
+    assert excinfo.value.wheel == str(demo_wheel)
+    _assert_nothing_left(store)
+
+
+def test_a_file_whose_size_differs_from_record_is_refused(store: Store, demo_wheel: Path) -> None:
+    # The hash is right, only the recorded size is off by one.
+    line = _record_line(demo_wheel, "demo/__init__.py")
+    path, digest, size = line.split(",")
+    with zipfile.ZipFile(demo_wheel) as archive:
+        record = archive.read(f"{_DIST_INFO}/RECORD").decode()
+    record = record.replace(line, f"{path},{digest},{int(size) + 1}")
+    _rewrite(demo_wheel, {f"{_DIST_INFO}/RECORD": record.encode()}, fix_record=False)
+    with pytest.raises(WheelError, match=r"demo/__init__\.py didn't match RECORD"):
+        install_wheel(store, str(demo_wheel))
+    _assert_nothing_left(store)
+
+
+def test_a_file_missing_from_record_is_refused(store: Store, demo_wheel: Path) -> None:
+    _rewrite(demo_wheel, {"demo/smuggled.py": b"import os\n"}, fix_record=False)
+    with pytest.raises(WheelError, match=r"demo/smuggled\.py is not mentioned in RECORD"):
+        install_wheel(store, str(demo_wheel))
+    _assert_nothing_left(store)
+
+
+def test_a_path_that_climbs_out_of_the_entry_is_refused(store: Store, demo_wheel: Path) -> None:
+    # RECORD is consistent, so only the path check can stop it.
+    _rewrite(demo_wheel, {"../evil.py": b"EVIL = 1\n"})
+    with pytest.raises(WheelError, match=re.escape(str(demo_wheel))):
+        install_wheel(store, str(demo_wheel))
+    _assert_nothing_left(store)
+    assert not any(p.name == "evil.py" for p in Path(store.root).rglob("*"))
+
+
+def test_an_absolute_path_in_the_wheel_is_refused(
+    store: Store, demo_wheel: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "evil.py"
+    _rewrite(demo_wheel, {str(target): b"EVIL = 1\n"})
+    with pytest.raises(WheelError, match=re.escape(str(demo_wheel))):
+        install_wheel(store, str(demo_wheel))
+    assert not target.exists()
+    _assert_nothing_left(store)
+
+
+def test_a_wheel_without_metadata_is_refused(store: Store, demo_wheel: Path) -> None:
+    _rewrite(demo_wheel, {f"{_DIST_INFO}/METADATA": None})
+    with pytest.raises(WheelError, match="METADATA") as excinfo:
+        install_wheel(store, str(demo_wheel))
+    assert excinfo.value.wheel == str(demo_wheel)
+    _assert_nothing_left(store)
+
+
+def test_metadata_without_name_or_version_is_refused(store: Store, demo_wheel: Path) -> None:
+    _rewrite(demo_wheel, {f"{_DIST_INFO}/METADATA": b"Metadata-Version: 2.1\nVersion: 1.0\n"})
+    with pytest.raises(WheelError, match="Name"):
+        install_wheel(store, str(demo_wheel))
+    _assert_nothing_left(store)
+
+
+def test_a_wheel_version_2_is_refused_with_one_clear_message(
+    store: Store, demo_wheel: Path
+) -> None:
+    wheel_file = b"Wheel-Version: 2.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    _rewrite(demo_wheel, {f"{_DIST_INFO}/WHEEL": wheel_file})
+    with pytest.raises(WheelError) as excinfo:
+        install_wheel(store, str(demo_wheel))
+    # The wheel is named once, then the problem: not "wheel: wheel: ...".
+    assert str(excinfo.value) == (
+        f"{demo_wheel}: unsupported Wheel-Version '2.0' in WHEEL; this installer reads 1.x"
+    )
+    _assert_nothing_left(store)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        pytest.param(b"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n", id="name"),
+        pytest.param(b"Metadata-Version: 2.1\nName: demo\nVersion: 2.0\n", id="version"),
+    ],
+)
+def test_metadata_that_contradicts_the_file_name_is_refused(
+    store: Store, demo_wheel: Path, metadata: bytes
+) -> None:
+    _rewrite(demo_wheel, {f"{_DIST_INFO}/METADATA": metadata})
+    with pytest.raises(
+        WheelError, match=re.escape("the file name says demo 1.0; rebuild the wheel")
+    ):
+        install_wheel(store, str(demo_wheel))
+    _assert_nothing_left(store)
+
+
+def test_a_file_that_is_not_a_zip_is_refused(store: Store, tmp_path: Path) -> None:
+    fake = tmp_path / "demo-1.0-py3-none-any.whl"
+    fake.write_text("this is not a zip archive\n", encoding="utf-8")
+    with pytest.raises(WheelError, match=re.escape(str(fake))):
+        install_wheel(store, str(fake))
+    _assert_nothing_left(store)
+
+
+def test_a_wheel_that_does_not_exist_is_a_wheel_error(store: Store, tmp_path: Path) -> None:
+    missing = tmp_path / "demo-1.0-py3-none-any.whl"
+    with pytest.raises(WheelError, match=re.escape(str(missing))):
+        install_wheel(store, str(missing))
+
+
+@pytest.mark.parametrize("filename", ["demo.whl", "demo-1.0.zip", "demo-one-py3-none-any.whl"])
+def test_an_invalid_wheel_file_name_is_refused(store: Store, tmp_path: Path, filename: str) -> None:
+    path = tmp_path / filename
+    path.write_bytes(b"")
+    with pytest.raises(WheelError, match="not a wheel file name") as excinfo:
+        install_wheel(store, str(path))
+    assert excinfo.value.wheel == str(path)
+    _assert_nothing_left(store)
+
+
+# --- what an entry holds -------------------------------------------------------------------
+
+
+def test_top_level_names_come_from_record(store: Store, make_wheel: MakeWheel) -> None:
+    # No top_level.txt: packages, single modules and extension modules are all found.
+    wheel = make_wheel(
+        "demo",
+        "1.0",
+        {
+            "pkg/__init__.py": "",
+            "pkg/sub/mod.py": "",
+            "single.py": "",
+            "_speedups.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
+            "_stable.abi3.so": b"\x7fELF",
+            "demo.libs/libfoo.so": b"\x7fELF",
+            "README.txt": "not importable\n",
+        },
+        tag="cp311-cp311-linux_x86_64",
+    )
+    entry, _new = install_wheel(store, str(wheel))
+    assert entry.top_level == ["_speedups", "_stable", "pkg", "single"]
+
+
+def test_purelib_files_of_a_platlib_wheel_count_as_top_level(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    # A platlib-rooted wheel may carry pure code under .data/purelib; the installed RECORD then
+    # spells those paths "./pkg/...", which still name the importable package and .pth file.
+    wheel = make_wheel(
+        "demo",
+        "1.0",
+        {
+            "_native.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
+            "demo-1.0.data/purelib/purepkg/__init__.py": "",
+            "demo-1.0.data/purelib/demo-extra.pth": "import os\n",
+        },
+        tag="cp311-cp311-linux_x86_64",
+    )
+    entry, _new = install_wheel(store, str(wheel))
+    assert entry.top_level == ["_native", "purepkg"]
+    assert entry.pth_files == ["demo-extra.pth"]
+
+
+def test_pth_files_are_detected(store: Store, make_wheel: MakeWheel) -> None:
+    wheel = make_wheel("demo", "1.0", {"demo/__init__.py": "", "demo-nspkg.pth": "import sys\n"})
+    entry, _new = install_wheel(store, str(wheel))
+    assert entry.pth_files == ["demo-nspkg.pth"]
+    assert entry.top_level == ["demo"]
+
+
+def test_scripts_and_data_land_inside_the_entry(store: Store, make_wheel: MakeWheel) -> None:
+    wheel = make_wheel(
+        "demo",
+        "1.0",
+        {
+            "demo/__init__.py": "def main():\n    return 0\n",
+            "demo-1.0.data/scripts/demo-tool": "#!python\nprint('tool')\n",
+            "demo-1.0.data/data/share/demo/notes.txt": "notes\n",
+        },
+        entry_points="[console_scripts]\ndemo-run = demo:main\n",
+    )
+    entry, _new = install_wheel(store, str(wheel))
+    bin_dir = Path(entry.path, "bin")
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["demo-run", "demo-tool"]
+    # Both kinds of script start with this interpreter; the generated one is executable.
+    for script in bin_dir.iterdir():
+        assert script.read_text(encoding="utf-8").startswith(f"#!{sys.executable}")
+    assert os.access(bin_dir / "demo-run", os.X_OK)
+    notes = Path(entry.path, "data", "share", "demo", "notes.txt")
+    assert notes.read_text(encoding="utf-8") == "notes\n"
+    # Nothing of the other schemes is mistaken for an import name.
+    assert entry.top_level == ["demo"]
+
+
+def test_bytecode_is_compiled_even_when_python_is_told_not_to_write_it(
+    store: Store, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The entry is read-only once published, so bytecode written later would fail silently
+    # and every start-up would compile again.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    entry, _new = install_wheel(store, str(demo_wheel))
+    pycache = Path(entry.site_dir, "demo", "__pycache__")
+    assert [p.name for p in pycache.iterdir()] == [f"__init__.{sys.implementation.cache_tag}.pyc"]
+
+
+def test_entry_json_describes_the_wheel(store: Store, make_wheel: MakeWheel) -> None:
+    wheel = make_wheel(
+        "Demo_Pkg",
+        "1.0.RC1",
+        {"demo_pkg/__init__.py": "X = 1\n"},
+        requires=["other>=1", "fast; extra == 'speed'"],
+        metadata=[("Requires-Python", ">=3.8"), ("Provides-Extra", "speed")],
+    )
+    entry, new = install_wheel(store, str(wheel))
+    assert new
+    assert (entry.name, entry.version, entry.tag) == ("Demo_Pkg", "1.0rc1", "py3-none-any")
+    assert entry.wheel == wheel.name
+    assert entry.dist_info == "Demo_Pkg-1.0.RC1.dist-info"
+    assert entry.requires_dist == ["other>=1", "fast; extra == 'speed'"]
+    assert entry.requires_python == ">=3.8"
+    assert entry.size > 0
+    assert len(entry.sha256) == 64
+    # Stored under the canonical name and the normalized version.
+    assert entry.path == store.entry_dir("demo-pkg", "1.0rc1", "py3-none-any")
+
+
+def test_installing_twice_is_a_no_op(store: Store, demo_wheel: Path) -> None:
+    first, new_first = install_wheel(store, str(demo_wheel))
+    generation = os.stat(layout.generation_file(store.root))
+    second, new_second = install_wheel(store, str(demo_wheel))
+    assert (new_first, new_second) == (True, False)
+    assert second == first
+    assert os.stat(layout.generation_file(store.root)).st_ino == generation.st_ino
+    assert os.listdir(layout.staging_dir(store.root)) == []
+
+
+def test_two_tags_of_one_version_are_two_entries(store: Store, make_wheel: MakeWheel) -> None:
+    files = {"demo/__init__.py": ""}
+    install_wheel(store, str(make_wheel("demo", "1.0", files)))
+    install_wheel(store, str(make_wheel("demo", "1.0", files, tag="cp311-cp311-linux_x86_64")))
+    assert [e.tag for e in store.entries()] == ["cp311-cp311-linux_x86_64", "py3-none-any"]
