@@ -23,17 +23,39 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--store", help="the store root (default: $VIMPORT_STORE, else per user)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    talk = argparse.ArgumentParser(add_help=False)
+    talk.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity", default=0)
+    talk.add_argument("-v", "--verbose", action="store_const", const=1, dest="verbosity")
 
-    install = commands.add_parser("install", help="install wheels into the store")
-    install.add_argument("wheels", nargs="+", metavar="WHEEL")
+    install = commands.add_parser(
+        "install", parents=[talk], help="install wheels, or requirements from the index"
+    )
+    install.add_argument("items", nargs="+", metavar="WHEEL|REQUIREMENT")
     install.set_defaults(run=_install)
+
+    sync = commands.add_parser(
+        "sync", parents=[talk], help="fetch what a project or script needs and lock it"
+    )
+    sync.add_argument("target", nargs="?", metavar="DIR|SCRIPT")
+    sync.add_argument("--offline", action="store_true", help="resolve from the store alone")
+    sync.add_argument("--group", action="append", default=[], help="add a dependency group")
+    sync.set_defaults(run=_sync)
+
+    for name, verb in (("add", "add or change"), ("remove", "remove")):
+        edit = commands.add_parser(
+            name, parents=[talk], help=f"{verb} dependencies in pyproject.toml, then sync"
+        )
+        edit.add_argument("items", nargs="+", metavar="REQUIREMENT" if name == "add" else "NAME")
+        edit.add_argument("--project", metavar="DIR", help="the project (default: from the cwd)")
+        edit.add_argument("--offline", action="store_true", help="resolve from the store alone")
+        edit.set_defaults(run=_edit, group=[])
 
     listing = commands.add_parser("list", help="list the store's entries")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=_list)
 
-    show = commands.add_parser("show", help="show a project's resolution")
-    show.add_argument("directory", nargs="?", default=None, metavar="DIR")
+    show = commands.add_parser("show", help="show a project's (or a script's) resolution")
+    show.add_argument("directory", nargs="?", default=None, metavar="DIR|SCRIPT")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_show)
 
@@ -55,13 +77,57 @@ def _store(args: argparse.Namespace) -> Store:
 
 def _install(args: argparse.Namespace) -> int:
     from versioned_import.install import install_wheel
+    from versioned_import.progress import Reporter
+    from versioned_import.sync import install_requirements
 
     store = _store(args)
-    for wheel in args.wheels:
+    wheels = [i for i in args.items if i.endswith(".whl") or os.path.exists(i)]
+    requirements = [i for i in args.items if i not in wheels]
+    for wheel in wheels:
         entry, new = install_wheel(store, wheel)
         state = "installed" if new else "already present"
         print(f"{state}: {entry.name} {entry.version} [{entry.tag}]")
+    if requirements:
+        for entry in install_requirements(requirements, store, Reporter(args.verbosity)):
+            print(f"present: {entry.name} {entry.version} [{entry.tag}]")
     return 0
+
+
+def _project_dir(start: str | None) -> str:
+    from versioned_import.discover import find_project
+
+    start = start or os.environ.get("VIMPORT_PROJECT") or os.getcwd()
+    if os.path.isfile(start):
+        return os.path.abspath(start)
+    project = find_project(start)
+    if project is None:
+        raise VersionedImportError(
+            f"{os.path.abspath(start)}: no pyproject.toml with a [tool.vimport] table here or "
+            "above; add the table to the project's pyproject.toml"
+        )
+    return project
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from versioned_import.progress import Reporter
+    from versioned_import.sync import sync
+
+    target = _project_dir(args.target)
+    sync(target, _store(args), Reporter(args.verbosity), offline=args.offline, groups=args.group)
+    return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from versioned_import.edit import add_requirements, remove_requirements
+
+    project = _project_dir(args.project)
+    manifest = os.path.join(project, "pyproject.toml")
+    if args.command == "add":
+        add_requirements(manifest, args.items)
+    else:
+        remove_requirements(manifest, args.items)
+    args.target = project
+    return _sync(args)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -82,16 +148,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from versioned_import.discover import find_project
     from versioned_import.plan import compute
 
-    start = args.directory or os.environ.get("VIMPORT_PROJECT") or os.getcwd()
-    project = find_project(start)
-    if project is None:
-        raise VersionedImportError(
-            f"{os.path.abspath(start)}: no pyproject.toml with a [tool.vimport] table here or "
-            "above; add the table to the project's pyproject.toml"
-        )
+    project = _project_dir(args.directory)
     plan = compute(project, _store(args).root)
     if plan["error"]:
         raise VersionedImportError(plan["error"])

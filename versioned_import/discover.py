@@ -4,15 +4,22 @@
 process outside any project imports nothing at all: it may use only ``os`` and ``sys``, and no
 ``from __future__`` import.
 
-The main script's directory decides; for ``-c``, ``-m``, stdin and the REPL the current directory
-does. The first ``pyproject.toml`` found walking up ends the search: with a ``[tool.vimport]``
-table it names the project, without one the process is left alone.
+A main script with PEP 723 inline metadata is its own project. Otherwise the main script's
+directory decides; for ``-c``, ``-m``, stdin and the REPL the current directory does. The first
+``pyproject.toml`` found walking up ends the search: with a ``[tool.vimport]`` table it names the
+project, without one the process is left alone.
 """
 
 import os
 import sys
 
-__all__ = ["find_project", "is_tool_process", "project_for_process", "start_directory"]
+__all__ = [
+    "find_project",
+    "inline_script",
+    "is_tool_process",
+    "project_for_process",
+    "start_directory",
+]
 
 _MARKERS = (b"\n[tool.vimport]", b"\n[tool.vimport.")
 
@@ -62,5 +69,21 @@ def project_for_process() -> str | None:
         return None
     forced = os.environ.get("VIMPORT_PROJECT")
     if forced:
+        if os.path.isfile(forced):
+            return forced
         return find_project(forced) or os.path.abspath(forced)
-    return find_project(start_directory())
+    return inline_script() or find_project(start_directory())
+
+
+def inline_script() -> str | None:
+    """The main script, when it carries PEP 723 metadata: it is its own project, wherever it is."""
+    main = sys.argv[0] if sys.argv else ""
+    if main in ("", "-", "-c", "-m"):
+        return None
+    path = os.path.realpath(main)
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return path if b"\n# /// script" in b"\n" + text else None

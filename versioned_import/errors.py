@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "HookError",
     "ManifestError",
+    "PackageIndexError",
     "ResolutionError",
     "StoreError",
     "VersionedImportError",
@@ -47,3 +48,8 @@ class WheelError(VersionedImportError, ValueError):
 
 class HookError(VersionedImportError):
     """The sitecustomize hook cannot be installed into, or removed from, an interpreter."""
+
+
+class PackageIndexError(VersionedImportError, LookupError):
+    """The package index cannot give what was asked: unknown name, no such version, no wheel for
+    this interpreter, network down. Raised before anything enters the store."""

@@ -20,8 +20,11 @@ _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 
 
-def install_wheel(store: Store, wheel: str) -> tuple[Entry, bool]:
-    """Install ``wheel`` into ``store``; returns its entry and whether it was new."""
+def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[Entry, bool]:
+    """Install ``wheel`` into ``store``; returns its entry and whether it was new.
+
+    ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
+    """
     from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
     filename = os.path.basename(wheel)
@@ -35,7 +38,7 @@ def install_wheel(store: Store, wheel: str) -> tuple[Entry, bool]:
     if os.path.isdir(existing):
         return Entry.read(existing), False
     with store.staging() as staged:
-        entry = _install_into(wheel, staged, tag)
+        entry = _install_into(wheel, staged, tag, source or os.path.abspath(wheel))
         if canonicalize_name(entry.name) != canonical or entry.version != normalized:
             raise WheelError(
                 wheel,
@@ -47,7 +50,7 @@ def install_wheel(store: Store, wheel: str) -> tuple[Entry, bool]:
     return Entry.read(existing), published
 
 
-def _install_into(wheel: str, staged: str, tag: str) -> Entry:
+def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
     from installer.exceptions import InstallerError
@@ -78,7 +81,7 @@ def _install_into(wheel: str, staged: str, tag: str) -> Entry:
         raise
     except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as exc:
         raise WheelError(wheel, _describe(exc)) from exc
-    return _describe_entry(wheel, staged, dist_info, tag)
+    return _describe_entry(wheel, staged, dist_info, tag, origin)
 
 
 def _describe(exc: BaseException) -> str:
@@ -97,7 +100,7 @@ def _check_wheel_version(wheel: str, wheel_file: str) -> None:
         )
 
 
-def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str) -> Entry:
+def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str, origin: str) -> Entry:
     site = os.path.join(staged, layout.SITE_DIR)
     with open(os.path.join(site, dist_info, "METADATA"), encoding="utf-8") as f:
         metadata = HeaderParser().parse(f)
@@ -118,6 +121,8 @@ def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str) -> Entry:
         requires_dist=metadata.get_all("Requires-Dist") or [],
         requires_python=metadata.get("Requires-Python"),
         pth_files=pth_files,
+        source=origin,
+        wheel_size=os.path.getsize(wheel),
     )
     with open(os.path.join(staged, layout.ENTRY_FILE), "w", encoding="utf-8") as f:
         f.write(entry.to_json())

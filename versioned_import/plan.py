@@ -2,9 +2,9 @@
 
 Loading a fresh plan is the hook's whole warm path, so this module imports only the standard
 library at the top. A plan records the ``os.stat`` signature of its inputs (the manifest, the
-store's generation file, the ``src/`` directory); when any differs, the plan is computed again, in
-a child interpreter so that TOML, ``packaging`` and ``resolvelib`` never enter the project's
-process.
+store's generation file, the lock, the ``src/`` directory, a requirements file); when any
+differs, the plan is computed again, in a child interpreter so that TOML, ``packaging`` and
+``resolvelib`` never enter the project's process.
 """
 
 import marshal
@@ -18,33 +18,40 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from versioned_import.lock import Lock
     from versioned_import.project import Manifest
 
     Plan = dict[str, Any]
-    """Keys: format, tool, project, store, inputs, active, error, manifest, system_site, paths,
-    dists (name, version, tag, site, dist_info, why), modules (import name -> dist indices),
-    pth (site, file name)."""
+    """Keys: format, tool, project, store, inputs, active, error, notice, manifest, system_site,
+    paths, dists (name, version, tag, site, dist_info, why), modules (import name -> dist
+    indices), pth (site, file name)."""
 
 __all__ = ["compute", "compute_in_child", "load_fresh", "main", "plan_file", "save"]
 
-FORMAT = 1
+FORMAT = 2
 
 
 def _inputs(project: str, store: str) -> list[str]:
+    """The files a plan depends on before its manifest is read (it may add its sources)."""
+    if os.path.isfile(project):
+        from versioned_import.script import lock_path
+
+        return [project, layout.generation_file(store), lock_path(project)]
     return [
         os.path.join(project, "pyproject.toml"),
         layout.generation_file(store),
         os.path.join(project, "src"),
+        os.path.join(project, "pylock.toml"),
     ]
 
 
-def _signature(paths: list[str]) -> list[tuple[str, int, int, int] | None]:
-    found: list[tuple[str, int, int, int] | None] = []
+def _signature(paths: list[str]) -> list[tuple[str, int, int, int] | tuple[str]]:
+    found: list[tuple[str, int, int, int] | tuple[str]] = []
     for path in paths:
         try:
             st = os.stat(path)
         except OSError:
-            found.append(None)
+            found.append((path,))
         else:
             found.append((path, st.st_mtime_ns, st.st_size, st.st_ino))
     return found
@@ -77,7 +84,7 @@ def load_fresh(project: str, store: str) -> "Plan | None":
         or plan.get("tool") != __version__
         or plan.get("project") != project
         or plan.get("store") != store
-        or plan.get("inputs") != _signature(_inputs(project, store))
+        or plan["inputs"] != _signature([i[0] for i in plan["inputs"]])
     ):
         return None
     return plan
@@ -97,32 +104,40 @@ def save(plan: "Plan") -> None:
 
 
 def compute(project: str, store: str) -> "Plan":
-    """Read the manifest and resolve it against the store (needs the tool's dependencies)."""
-    from versioned_import.errors import ManifestError, VersionedImportError
-    from versioned_import.project import import_roots, read_manifest
+    """Read the manifest and resolve it against the store (needs the tool's dependencies).
 
+    ``project`` is a project directory, or a script with inline metadata."""
+    from versioned_import.errors import ManifestError, VersionedImportError
+    from versioned_import.lock import read_lock
+    from versioned_import.project import import_roots, lock_file, manifest_for
+
+    inputs = _inputs(project, store)
     # The signature is taken first, so a change made while computing leaves the plan stale.
     plan: Plan = {
         "format": FORMAT,
         "tool": __version__,
         "project": project,
         "store": store,
-        "inputs": _signature(_inputs(project, store)),
+        "inputs": _signature(inputs),
         "active": True,
         "error": None,
-        "manifest": os.path.join(project, "pyproject.toml"),
+        "notice": None,
+        "manifest": inputs[0],
         "system_site": False,
-        "paths": import_roots(project),
+        "paths": [] if os.path.isfile(project) else import_roots(project),
         "dists": [],
         "modules": {},
         "pth": [],
     }
     try:
-        manifest = read_manifest(project)
+        lock = read_lock(lock_file(project))
+        # `vimport sync --group dev` records the group in the lock; the runtime honours it.
+        manifest = manifest_for(project, lock.groups if lock else ())
+        plan["inputs"] += _signature(manifest.sources)
         plan["active"] = manifest.active
         if manifest.active:
             plan["system_site"] = manifest.system_site_packages
-            _add_resolution(plan, manifest)
+            _add_resolution(plan, manifest, lock)
     except ManifestError as exc:
         plan["error"] = str(exc)
     except VersionedImportError as exc:
@@ -130,17 +145,29 @@ def compute(project: str, store: str) -> "Plan":
     return plan
 
 
-def _add_resolution(plan: "Plan", manifest: "Manifest") -> None:
+def _add_resolution(plan: "Plan", manifest: "Manifest", lock: "Lock | None") -> None:
+    from packaging.requirements import Requirement
+
     from versioned_import.resolve import resolve
     from versioned_import.store import Store
 
-    resolution = resolve(manifest.requirements, Store(plan["store"]), manifest.name)
+    requirements, pins, locked = manifest.requirements, None, ""
+    if lock is not None and lock.fresh_for(manifest):
+        pins = lock.pins()
+        # A lock with no manifest requirements beside it is the list itself.
+        requirements = requirements or [Requirement(f"{n}=={v}") for n, v in pins.items()]
+        locked = f" [locked in {os.path.basename(lock.path)}]"
+    elif lock is not None:
+        plan["notice"] = (
+            f"{lock.path} is stale: {manifest.path} changed after it was written, so the versions "
+            "come from the store instead; run `vimport sync` to update the lock"
+        )
+    resolution = resolve(requirements, Store(plan["store"]), manifest.name, pins)
     for index, resolved in enumerate(resolution):
         entry = resolved.entry
         site = entry.site_dir
-        plan["dists"].append(
-            (entry.name, entry.version, entry.tag, site, entry.dist_info, resolved.why)
-        )
+        why = resolved.why + locked
+        plan["dists"].append((entry.name, entry.version, entry.tag, site, entry.dist_info, why))
         for name in entry.top_level:
             plan["modules"].setdefault(name, []).append(index)
         plan["pth"].extend((site, pth) for pth in entry.pth_files)

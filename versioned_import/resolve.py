@@ -22,7 +22,7 @@ from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Res
 from versioned_import.errors import ResolutionError
 from versioned_import.store import Entry, Store
 
-__all__ = ["Resolved", "resolve"]
+__all__ = ["Resolved", "resolve", "usable_entries"]
 
 _PYTHON_VERSION = ".".join(map(str, sys.version_info[:3]))
 
@@ -90,6 +90,14 @@ class _Index:
             )
 
 
+def usable_entries(store: Store) -> dict[tuple[str, str], Entry]:
+    """The entry this interpreter would use for each (canonical name, version) in the store."""
+    index = _Index(store.entries())
+    return {
+        (name, entry.version): entry for name, found in index.by_name.items() for entry in found
+    }
+
+
 def _tag_score(tag: str, rank: Mapping[Tag, int]) -> int | None:
     scores = [rank[t] for t in parse_tag(tag) if t in rank]
     return min(scores) if scores else None
@@ -102,8 +110,9 @@ def _python_ok(requires_python: str | None) -> bool:
 
 
 class _Provider(AbstractProvider):  # type: ignore[type-arg]
-    def __init__(self, index: _Index) -> None:
+    def __init__(self, index: _Index, pins: Mapping[str, str]) -> None:
         self.index = index
+        self.pins = pins
 
     def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
         return _identify(requirement_or_candidate.name, requirement_or_candidate.extras)
@@ -127,10 +136,12 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         wanted = list(requirements[identifier])
         excluded = {c.version for c in incompatibilities[identifier]}
         extras = frozenset(e for r in wanted for e in r.extras)
+        name = identifier.partition("[")[0]
         entries = [
             (entry, version)
-            for entry in self.index.by_name.get(identifier.partition("[")[0], [])
+            for entry in self.index.by_name.get(name, [])
             if (version := Version(entry.version)) not in excluded
+            and self.pins.get(name, entry.version) == entry.version
         ]
         # As pip does: pre-releases only when a specifier asks for one, or when nothing else fits.
         asked = any(r.specifier.prereleases for r in wanted)
@@ -153,16 +164,23 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         return candidate.dependencies()
 
 
-def resolve(requirements: Sequence[Requirement], store: Store, root: str) -> list[Resolved]:
+def resolve(
+    requirements: Sequence[Requirement],
+    store: Store,
+    root: str,
+    pins: Mapping[str, str] | None = None,
+) -> list[Resolved]:
     """Resolve ``requirements`` (those whose markers apply here) from ``store``.
 
     ``root`` names who asks, e.g. the manifest, in the chains that say why each version was
-    selected and in error messages.
+    selected and in error messages. ``pins`` (canonical name to version, from a lock) allow only
+    that version of a name.
     """
     store.require()
     index = _Index(store.entries())
     wanted = [r for r in requirements if _applies(r, [""])]
-    resolver: Resolver[Requirement, _Candidate, str] = Resolver(_Provider(index), BaseReporter())
+    provider = _Provider(index, pins or {})
+    resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(wanted, max_rounds=10_000)
     except ResolutionImpossible as exc:
@@ -217,6 +235,7 @@ def _explain(causes: Collection[Any], index: _Index, root: str, store_root: str)
         held = ", ".join(have) if have else "no version"
         parts.append(
             f"cannot satisfy {' and '.join(wanted)}: the store {store_root} has {held} of {name}; "
-            f"install a matching wheel with `vimport install {name}-VERSION-TAG.whl`"
+            "run `vimport sync` in the project to fetch what it needs, or install a matching "
+            f"wheel with `vimport install {name}-VERSION-TAG.whl`"
         )
     return "; ".join(parts)

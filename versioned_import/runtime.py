@@ -44,6 +44,8 @@ def _start(project: str, tool_paths: list[str]) -> None:
     if found is None:
         found = plan.compute_in_child(project, store, tool_paths)
         plan.save(found)
+        if found["notice"]:  # said once: the next start reads the saved plan
+            _say(found["notice"])
         if debug_enabled():
             _say(f"computed the plan of {project} against the store {store}")
     if found["active"]:

@@ -40,6 +40,9 @@ class Entry:
     requires_dist: list[str] = field(default_factory=list)
     requires_python: str | None = None
     pth_files: list[str] = field(default_factory=list)
+    source: str = ""
+    """Where the wheel came from (a URL or a path), for locks written from the store alone."""
+    wheel_size: int | None = None
     path: str = ""
     """The entry's directory; not stored, filled in when read."""
 

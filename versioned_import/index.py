@@ -1,0 +1,139 @@
+"""The package index, through pip: it honours the user's pip configuration (index URLs, find-links,
+constraints, certificates, proxies), which is what users have already set up.
+
+Resolution is ``pip install --dry-run --ignore-installed --report``, for the running interpreter;
+fetching is ``pip wheel --no-deps`` on the exact files the report chose, hash-checked, which
+copies wheels and builds sdists into wheels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from versioned_import.errors import PackageIndexError
+from versioned_import.lock import Artifact, Locked
+from versioned_import.progress import Reporter
+
+__all__ = ["fetch", "resolve"]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    locked: Locked
+    wheel: str
+    """The wheel to install: the one downloaded, or the one built from the sdist."""
+
+
+def _pip(args: Sequence[str], reporter: Reporter, what: str) -> str:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
+    if not reporter.verbose:
+        command.append("--quiet")
+    done = subprocess.run(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=None if reporter.verbose else subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PackageIndexError(f"pip could not {what}: {_errors(done.stderr or '')}")
+    return done.stdout
+
+
+def _errors(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    found = "; ".join(errors or lines[-1:]) or "no output (run with -v to see pip's)"
+    return (
+        f"{found}. Check the requirement's name and version, and the index settings in pip's "
+        "configuration (`pip config list`)"
+    )
+
+
+def resolve(requirements: Sequence[str], reporter: Reporter) -> list[Locked]:
+    """The exact files pip would install for ``requirements`` into this interpreter."""
+    reporter.step(f"Resolving {len(requirements)} requirements with pip")
+    with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
+        report_file = os.path.join(tmp, "report.json")
+        _pip(
+            ["install", "--dry-run", "--ignore-installed", "--report", report_file,
+             "-r", _requirements_file(tmp, requirements)],
+            reporter,
+            f"resolve {', '.join(requirements)}",
+        )  # fmt: skip
+        with open(report_file, encoding="utf-8") as f:
+            report = json.load(f)
+    picks = [_locked(item) for item in report.get("install", [])]
+    reporter.done(f"Resolved {len(picks)} packages")
+    return picks
+
+
+def _locked(item: dict[str, object]) -> Locked:
+    metadata = item["metadata"]
+    info = item["download_info"]
+    assert isinstance(metadata, dict) and isinstance(info, dict)
+    archive = info.get("archive_info")
+    if not isinstance(archive, dict) or "sha256" not in archive.get("hashes", {}):
+        raise PackageIndexError(
+            f"{metadata['name']}: pip chose {info.get('url')}, which is not an archive with a "
+            "sha256 hash; versioned-import installs wheels and sdists from an index"
+        )
+    url = str(info["url"])
+    artifact = Artifact(url, archive["hashes"]["sha256"], None, url.endswith(".whl"))
+    return Locked(str(metadata["name"]), str(metadata["version"]), artifact)
+
+
+def _requirements_file(directory: str, lines: Sequence[str]) -> str:
+    path = os.path.join(directory, "requirements.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def fetch(packages: Sequence[Locked], directory: str, reporter: Reporter) -> list[Fetched]:
+    """Download (and build, for sdists) exactly ``packages`` into ``directory``."""
+    if not packages:
+        return []
+    reporter.step(f"Downloading {len(packages)} packages")
+    lines = [
+        f"{p.name} @ {_as_url(p.artifact.location)} --hash=sha256:{p.artifact.sha256}"
+        for p in packages
+    ]
+    requirements = _requirements_file(directory, lines)
+    _pip(
+        ["wheel", "--no-deps", "--wheel-dir", directory, "-r", requirements],
+        reporter,
+        f"fetch {', '.join(f'{p.name}=={p.version}' for p in packages)}",
+    )
+    fetched = [Fetched(p, _wheel_for(p, directory)) for p in packages]
+    reporter.done(f"Downloaded {len(fetched)} packages")
+    return fetched
+
+
+def _as_url(location: str) -> str:
+    if "://" in location:
+        return location
+    from pathlib import Path
+
+    return Path(location).resolve().as_uri()
+
+
+def _wheel_for(package: Locked, directory: str) -> str:
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    if package.artifact.is_wheel:
+        return os.path.join(directory, package.artifact.filename)
+    for name in os.listdir(directory):
+        if name.endswith(".whl"):
+            wheel_name, version, _, _ = parse_wheel_filename(name)
+            if canonicalize_name(wheel_name) == canonicalize_name(package.name) and str(
+                version
+            ) == str(package.version):
+                return os.path.join(directory, name)
+    raise PackageIndexError(f"{package.artifact.filename}: pip built no wheel from this sdist")

@@ -1,0 +1,145 @@
+"""The lock: a PEP 751 ``pylock.toml``, read and written with ``packaging.pylock``.
+
+A lock written here records, in ``[tool.vimport]``, a hash of the requirements it was made from,
+so the runtime can tell a fresh lock from a stale one. A lock written by another tool (``pip
+lock``, ``uv export``, pdm) carries no such hash and is taken as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from versioned_import.errors import ManifestError
+from versioned_import.project import Manifest, load_toml
+
+__all__ = ["Artifact", "Lock", "Locked", "read_lock", "write_lock"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file to fetch: a wheel, or an sdist to build into one."""
+
+    location: str
+    """A URL, or an absolute path."""
+    sha256: str
+    size: int | None
+    is_wheel: bool
+
+    @property
+    def filename(self) -> str:
+        return self.location.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Locked:
+    name: str
+    version: str
+    artifact: Artifact
+
+
+@dataclass(frozen=True)
+class Lock:
+    path: str
+    packages: list[Locked]
+    """The packages this interpreter installs from the lock, after markers and tags."""
+    inputs: str | None
+    """The hash of the requirements it was made from; None for a lock another tool wrote."""
+    groups: list[str]
+    """The dependency groups it was made with (its ``default-groups``)."""
+
+    def fresh_for(self, manifest: Manifest) -> bool:
+        return self.inputs is None or self.inputs == manifest.inputs_hash()
+
+    def pins(self) -> dict[str, str]:
+        from packaging.utils import canonicalize_name
+
+        return {canonicalize_name(p.name): p.version for p in self.packages}
+
+
+def read_lock(path: str) -> Lock | None:
+    """The lock at ``path`` as selected for this interpreter, or None when there is none."""
+    from packaging.pylock import (
+        PackageSdist,
+        PackageWheel,
+        Pylock,
+        PylockUnsupportedVersionError,
+        PylockValidationError,
+    )
+
+    if not os.path.exists(path):
+        return None
+    data = load_toml(path)
+    try:
+        pylock = Pylock.from_dict(data)
+        selected = list(pylock.select())
+    except (PylockValidationError, PylockUnsupportedVersionError) as exc:
+        raise ManifestError(path, [f"not a valid PEP 751 lock: {exc}; write it again"]) from exc
+    except Exception as exc:  # PylockSelectError is not public in every packaging release
+        raise ManifestError(path, [f"does not fit this interpreter: {exc}"]) from exc
+    packages = []
+    for package, chosen in selected:
+        if not isinstance(chosen, (PackageWheel, PackageSdist)) or package.version is None:
+            raise ManifestError(
+                path, [f"package {package.name}: only wheels and sdists of a version are supported"]
+            )
+        location = chosen.url or os.path.join(os.path.dirname(path), chosen.path or "")
+        artifact = Artifact(location, chosen.hashes["sha256"], chosen.size,
+                            isinstance(chosen, PackageWheel))  # fmt: skip
+        packages.append(Locked(package.name, str(package.version), artifact))
+    tool = (pylock.tool or {}).get("vimport", {})
+    inputs = tool.get("inputs") if isinstance(tool, dict) else None
+    return Lock(path, packages, inputs, list(pylock.default_groups or []))
+
+
+def write_lock(manifest: Manifest, packages: list[Locked]) -> None:
+    """Write the lock of ``manifest`` for this interpreter, atomically."""
+    import tomli_w
+    from packaging.markers import Marker
+    from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    entries = []
+    for locked in sorted(packages, key=lambda p: canonicalize_name(p.name)):
+        artifact = locked.artifact
+        fields: dict[str, Any] = {"hashes": {"sha256": artifact.sha256}, "size": artifact.size}
+        fields["url" if "://" in artifact.location else "path"] = artifact.location
+        name, version = canonicalize_name(locked.name), Version(locked.version)
+        if artifact.is_wheel:
+            wheels = [PackageWheel(name=artifact.filename, **fields)]
+            entries.append(Package(name=name, version=version, wheels=wheels))
+        else:
+            sdist = PackageSdist(name=artifact.filename, **fields)
+            entries.append(Package(name=name, version=version, sdist=sdist))
+    pylock = Pylock(
+        lock_version=Version("1.0"),
+        environments=[Marker(_this_environment())],
+        requires_python=SpecifierSet(manifest.requires_python)
+        if manifest.requires_python
+        else None,
+        extras=[canonicalize_name(e) for e in manifest.selection.get("extras", [])],
+        dependency_groups=manifest.selection.get("groups", []),
+        default_groups=manifest.selection.get("groups", []),
+        created_by="versioned-import",
+        packages=entries,
+        tool={"vimport": {"inputs": manifest.inputs_hash()}},
+    )
+    tmp = f"{manifest.lock}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        tomli_w.dump(pylock.to_dict(), f)
+    os.replace(tmp, manifest.lock)
+
+
+def _this_environment() -> str:
+    """A marker for the interpreters this lock was resolved for: same Python, same platform."""
+    import platform
+
+    version = ".".join(map(str, sys.version_info[:2]))
+    return (
+        f'implementation_name == "{sys.implementation.name}" and python_version == "{version}" '
+        f'and sys_platform == "{sys.platform}" and platform_machine == "{platform.machine()}"'
+    )

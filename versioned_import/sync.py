@@ -1,0 +1,124 @@
+"""``vimport sync``: fill the store with what a project needs, from the index, and lock it.
+
+A fresh lock whose packages are all in the store means there is nothing to do, with no network.
+A lock another tool wrote is installed exactly as it lists, hash-checked, without resolving.
+Everything is fetched before anything is installed, so an index error leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from versioned_import import index
+from versioned_import.errors import ManifestError
+from versioned_import.install import install_wheel
+from versioned_import.lock import Artifact, Locked, read_lock, write_lock
+from versioned_import.progress import Reporter
+from versioned_import.project import Manifest, manifest_for
+from versioned_import.resolve import resolve, usable_entries
+from versioned_import.store import Entry, Store
+
+__all__ = ["SyncResult", "install_requirements", "sync"]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    manifest: Manifest
+    locked: int
+    """How many packages the lock holds for this interpreter."""
+    installed: list[Entry]
+    """The entries this sync added to the store."""
+    resolved: bool
+    """False when a fresh lock was used as it was."""
+
+
+def _key(name: str, version: str) -> tuple[str, str]:
+    return canonicalize_name(name), version
+
+
+def _usable(store: Store) -> dict[tuple[str, str], Entry]:
+    return usable_entries(store) if os.path.isdir(store.root) else {}
+
+
+def sync(
+    target: str,
+    store: Store,
+    reporter: Reporter,
+    *,
+    offline: bool = False,
+    groups: Sequence[str] = (),
+) -> SyncResult:
+    """Make ``target`` (a project directory or a script) runnable from ``store``."""
+    manifest = manifest_for(target, groups)
+    if not manifest.active:
+        raise ManifestError(
+            manifest.path,
+            ["nothing to sync: add a [tool.vimport] table (a script: a `# /// script` block)"],
+        )
+    lock = read_lock(manifest.lock)
+    usable = _usable(store)
+    if lock is not None and lock.fresh_for(manifest):
+        missing = [p for p in lock.packages if _key(p.name, p.version) not in usable]
+        if not missing:
+            reporter.done(f"Up to date: {len(lock.packages)} packages in {manifest.lock}")
+        return SyncResult(
+            manifest, len(lock.packages), _fetch_and_install(missing, store, reporter), False
+        )
+    if offline:
+        reporter.step("Resolving from the store")
+        resolution = resolve(manifest.requirements, store, manifest.name)
+        packages = [_from_entry(r.entry) for r in resolution]
+        installed: list[Entry] = []
+    else:
+        picks = index.resolve([str(r) for r in manifest.requirements], reporter)
+        missing = [p for p in picks if _key(p.name, p.version) not in usable]
+        installed = _fetch_and_install(missing, store, reporter)
+        usable = _usable(store)
+        packages = [_sized(p, usable.get(_key(p.name, p.version))) for p in picks]
+    write_lock(manifest, packages)
+    reporter.done(f"Locked {len(packages)} packages in {manifest.lock}")
+    return SyncResult(manifest, len(packages), installed, True)
+
+
+def install_requirements(
+    requirements: Sequence[str], store: Store, reporter: Reporter
+) -> list[Entry]:
+    """``vimport install REQ...``: what pip resolves for ``requirements``, into the store."""
+    usable = _usable(store)
+    picks = index.resolve(requirements, reporter)
+    missing = [p for p in picks if _key(p.name, p.version) not in usable]
+    _fetch_and_install(missing, store, reporter)
+    usable = _usable(store)
+    return [usable[_key(p.name, p.version)] for p in picks]
+
+
+def _fetch_and_install(packages: Sequence[Locked], store: Store, reporter: Reporter) -> list[Entry]:
+    if not packages:
+        return []
+    with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
+        fetched = index.fetch(packages, directory, reporter)
+        reporter.step(f"Installing {len(fetched)} packages")
+        installed = [
+            install_wheel(store, f.wheel, source=f.locked.artifact.location)[0] for f in fetched
+        ]
+    reporter.done(f"Installed {len(installed)} packages into {store.root}")
+    return installed
+
+
+def _from_entry(entry: Entry) -> Locked:
+    artifact = Artifact(entry.source or entry.wheel, entry.sha256, entry.wheel_size, True)
+    return Locked(entry.name, entry.version, artifact)
+
+
+def _sized(pick: Locked, entry: Entry | None) -> Locked:
+    """The pick with its wheel's size, known once the wheel is in the store."""
+    artifact = pick.artifact
+    if entry is None or not artifact.is_wheel or entry.sha256 != artifact.sha256:
+        return pick
+    sized = Artifact(artifact.location, artifact.sha256, entry.wheel_size, True)
+    return Locked(pick.name, pick.version, sized)
