@@ -1,0 +1,383 @@
+"""Edit ``[project].dependencies`` of a ``pyproject.toml`` in place, as ``uv add``/``remove`` do.
+
+Only the array changes: comments, key order, other tables and the array's own layout (one item
+per line or inline, indentation, trailing comma, quote style, line endings) are kept. Input is
+checked before the file is read, every problem in the file is reported at once, and the new
+file replaces the old one atomically, or not at all when nothing changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeGuard
+
+from versioned_import.errors import ManifestError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from packaging.requirements import Requirement
+    from tomlkit.items import Array, String, _ArrayItemGroup
+    from tomlkit.toml_document import TOMLDocument
+
+__all__ = ["add_requirements", "remove_requirements"]
+
+_FIELD = "project.dependencies"
+# The PEP 508 name at the start of an entry: enough to match entries that do not parse.
+_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+
+
+def add_requirements(pyproject: str, requirements: Sequence[str]) -> list[str]:
+    """Add PEP 508 ``requirements`` to ``pyproject``; returns the resulting dependencies.
+
+    A requirement whose name is listed replaces that entry where it stands (the entries of that
+    name with the same marker when there are such, else every entry of that name: the first
+    becomes the new requirement, the others go); a new name is appended. ``[project]`` and its
+    ``dependencies`` are created when missing.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    wanted: list[tuple[str, Requirement]] = []
+    problems: list[str] = []
+    for text in requirements:
+        try:
+            wanted.append((text.strip(), Requirement(text)))
+        except InvalidRequirement as exc:
+            problems.append(f"{text!r} is not a valid requirement ({exc})")
+    if problems:
+        raise ManifestError(pyproject, problems)
+    original, document = _load(pyproject)
+    array = _dependencies(pyproject, document, adding=bool(wanted))
+    if array is None:
+        return []
+    had_trailing_comma = _trailing_comma(array)
+    for text, requirement in wanted:
+        _add(array, text, requirement)
+    _restore_trailing_comma(array, had_trailing_comma)
+    return _save(pyproject, original, document, array)
+
+
+def remove_requirements(pyproject: str, names: Sequence[str]) -> list[str]:
+    """Remove every entry of each of ``names`` (extras, markers and versions do not matter).
+
+    Every name must be listed; otherwise nothing is written. Returns the resulting dependencies.
+    """
+    from packaging.utils import InvalidName, canonicalize_name
+
+    original, document = _load(pyproject)
+    array = _dependencies(pyproject, document, adding=False)
+    entries = [] if array is None else _entries(array)
+    listed = [_name_of(entry) for entry in entries]
+    problems: list[str] = []
+    for name in names:
+        try:
+            canonical = canonicalize_name(name, validate=True)
+        except InvalidName:
+            problems.append(
+                f"{name!r} is not a project name; give the name alone, without a version, "
+                "extras or a marker"
+            )
+            continue
+        if canonical not in listed:
+            shown = ", ".join(_shown_name(entry) for entry in entries) or "nothing"
+            problems.append(f"{_FIELD}: {name!r} is not listed; listed: {shown}")
+    if problems:
+        raise ManifestError(pyproject, problems)
+    if array is None:
+        return []
+    had_trailing_comma = _trailing_comma(array)
+    doomed = {canonicalize_name(name) for name in names}
+    for index in reversed(range(len(entries))):
+        if listed[index] in doomed:
+            del array[index]
+    if entries and not array and "#" not in array.as_string():
+        array.clear()  # `[\n]` left by removing the last item reads better as `[]`, as uv has it
+    _restore_trailing_comma(array, had_trailing_comma)
+    return _save(pyproject, original, document, array)
+
+
+def _load(path: str) -> tuple[str, TOMLDocument]:
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        with open(path, "rb") as f:
+            # Bytes, not text mode: text mode would turn CRLF into LF and we write back what
+            # we read.
+            text = f.read().decode("utf-8")
+    except FileNotFoundError as exc:
+        raise ManifestError(
+            path, ["file not found; create it with a [tool.vimport] table"]
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(path, [f"cannot read the file ({exc})"]) from exc
+    try:
+        return text, tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ManifestError(path, [f"invalid TOML: {_where(exc, text)}; fix it there"]) from exc
+
+
+def _where(exc: Exception, text: str) -> str:
+    """tomlkit's message, which names the line, or else tomllib's.
+
+    tomlkit reports a key repeated inside a table (``KeyAlreadyPresent``) without a position.
+    """
+    from tomlkit.exceptions import ParseError
+
+    if isinstance(exc, ParseError):  # its end of file shows as "Unexpected character: '\x00'"
+        return str(exc).replace("character: '\\x00'", "end of file")
+    try:
+        _tomllib().loads(text)
+    except ValueError as positioned:  # tomllib.TOMLDecodeError
+        return str(positioned)
+    return str(exc)
+
+
+def _tomllib() -> ModuleType:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    return tomllib
+
+
+def _dependencies(path: str, document: TOMLDocument, adding: bool) -> Array | None:
+    """The ``project.dependencies`` array, created when ``adding``; None when absent."""
+    import tomlkit
+    from tomlkit.items import Array, InlineTable
+
+    project = document.get("project")
+    if project is None:
+        if not adding:
+            return None
+        document["project"] = project = tomlkit.table()
+    if not isinstance(project, dict):
+        raise ManifestError(path, [f"project must be a table, not {_kind(project)}; make it one"])
+    problems: list[str] = []
+    dynamic = project.get("dynamic")
+    if isinstance(dynamic, list) and "dependencies" in dynamic:
+        build = document.get("build-system")
+        backend = build.get("build-backend") if isinstance(build, dict) else None
+        problems.append(
+            f"{_FIELD} is listed in project.dynamic, so the build backend"
+            + (f" ({backend})" if isinstance(backend, str) else "")
+            + " computes them; change them where it reads them, or drop 'dependencies' from "
+            "project.dynamic and list them in project.dependencies"
+        )
+    array = project.get("dependencies")
+    if array is None and adding and not problems:
+        # A new array is laid out one item per line, as uv does, except inside an inline
+        # table, which is meant to stay on one line.
+        array = tomlkit.array()
+        array.multiline(not isinstance(project, InlineTable))
+        if isinstance(project, InlineTable) and project and project.as_string()[-2:-1] != " ":
+            array.trivia.indent = " "  # else tomlkit writes `{name = "x",dependencies = []}`
+        project["dependencies"] = array
+    elif array is not None and not isinstance(array, Array):
+        problems.append(f"{_FIELD} must be an array of PEP 508 strings, not {_kind(array)}")
+    elif isinstance(array, Array):
+        if adding and not array and "#" not in array.as_string():
+            # An empty `[]` has no layout of its own to keep: take the new array's.
+            array.multiline(not isinstance(project, InlineTable))
+        problems += [
+            f"{_FIELD}[{index}] must be a string, not {_kind(item)}; fix or remove it"
+            for index, item in enumerate(array)
+            if not isinstance(item, str)
+        ]
+    if problems:
+        raise ManifestError(path, problems)
+    return array
+
+
+def _add(array: Array, text: str, requirement: Requirement) -> None:
+    from packaging.utils import canonicalize_name
+
+    entries = _entries(array)
+    name = canonicalize_name(requirement.name)
+    same_name = [i for i, entry in enumerate(entries) if _name_of(entry) == name]
+    same_marker = [i for i in same_name if _same_marker(entries[i], requirement)]
+    targets = same_marker or same_name
+    if not targets:
+        strings = [item for item in array if _is_string(item)]
+        _append(array, _string(text, like=strings[-1] if strings else None))
+        return
+    first, *others = targets
+    for index in reversed(others):
+        del array[index]
+    if _requirement_of(entries[first]) != requirement:  # an equal one keeps its spelling
+        array[first] = _string(text, like=array[first])
+
+
+def _append(array: Array, value: String) -> None:
+    """Append ``value`` right after the last item, in that item's layout.
+
+    tomlkit's ``Array.append`` puts the new item after any comment lines that close a
+    multi-line array (and then without a trailing comma); uv puts it right after the last
+    item, keeping those closing comments last. So, for an array with one item per line, the
+    item group (indent, value, comma, comment) is inserted here, through tomlkit's private
+    ``_value`` groups: the public API cannot place an item there.
+    """
+    from tomlkit.items import Null, Whitespace, _ArrayItemGroup
+
+    groups = array._value
+    last = max(
+        (i for i, g in enumerate(groups) if g.value is not None and not isinstance(g.value, Null)),
+        default=None,
+    )
+    indent = groups[last].indent if last is not None else None
+    if last is None or indent is None or "\n" not in indent.s or "," in indent.s:
+        array.append(value)  # inline, empty or comma-first: tomlkit lays these out well
+        return
+    if groups[last].comma is None:
+        groups[last].comma = Whitespace(",")
+    groups.insert(last + 1, _ArrayItemGroup(value=value, indent=Whitespace(indent.s)))
+    list.append(array, value)  # the list view of the values, kept in step with the groups
+    array._reindex()
+
+
+def _trailing_comma(array: Array) -> bool:
+    """Whether the last item of a multi-line ``array`` has a comma (uv's style when empty)."""
+    group = _last_group(array)
+    return group is None or group.comma is not None
+
+
+def _restore_trailing_comma(array: Array, trailing_comma: bool) -> None:
+    """Give the last item the trailing comma the array had, or not, before the edit.
+
+    tomlkit keeps the comma of the item that is last after a removal, and adds none after
+    an append that followed closing comments.
+    """
+    from tomlkit.items import Whitespace
+
+    group = _last_group(array)
+    if group is None or group.indent is None or "\n" not in group.indent.s:
+        return  # inline arrays keep their commas right by themselves
+    if trailing_comma != (group.comma is not None):
+        group.comma = Whitespace(",") if trailing_comma else None
+
+
+def _last_group(array: Array) -> _ArrayItemGroup | None:
+    """The private item group of the last item of ``array``, or None when it is empty."""
+    from tomlkit.items import Null
+
+    values = [g for g in array._value if g.value is not None and not isinstance(g.value, Null)]
+    return values[-1] if values else None
+
+
+def _string(text: str, like: object) -> String:
+    """``text`` as a TOML string quoted like ``like``, unless that quoting cannot hold it."""
+    import tomlkit
+    from tomlkit.items import StringType
+
+    literal = _is_string(like) and like.type in (StringType.SLL, StringType.MLL)
+    if literal and ("'" in text or not text.isprintable()):
+        literal = False
+    elif not literal and '"' in text and "'" not in text and text.isprintable():
+        literal = True  # `'a; b == "1"'` reads better than `"a; b == \"1\""`
+    return tomlkit.string(text, literal=literal)
+
+
+def _is_string(item: object) -> TypeGuard[String]:
+    from tomlkit.items import String
+
+    return isinstance(item, String)
+
+
+def _entries(array: Array) -> list[str]:
+    return [str(item) for item in array]
+
+
+def _name_of(entry: str) -> str | None:
+    from packaging.utils import canonicalize_name
+
+    match = _NAME.match(entry)
+    return canonicalize_name(match[1]) if match else None
+
+
+def _shown_name(entry: str) -> str:
+    match = _NAME.match(entry)
+    return match[1] if match else repr(entry)
+
+
+def _same_marker(entry: str, requirement: Requirement) -> bool:
+    listed = _requirement_of(entry)
+    return listed is not None and listed.marker == requirement.marker
+
+
+def _requirement_of(entry: str) -> Requirement | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(entry)
+    except InvalidRequirement:
+        return None
+
+
+def _kind(value: object) -> str:
+    kinds: list[tuple[type, str]] = [
+        (bool, "a boolean"),
+        (str, "a string"),
+        (int, "an integer"),
+        (float, "a float"),
+        (list, "an array"),
+        (dict, "a table"),
+    ]
+    return next((word for kind, word in kinds if isinstance(value, kind)), "a date or time")
+
+
+def _save(path: str, original: str, document: TOMLDocument, array: Array) -> list[str]:
+    """Write ``document`` over ``path`` unless it is unchanged; returns the dependencies."""
+    entries = _entries(array)
+    text = document.as_string()
+    if "\r\n" in original and original.count("\n") == original.count("\r\n"):
+        # tomlkit writes the lines it makes up with LF; in a CRLF file, so should we.
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if text == original:
+        return entries
+    _check_reads_back(path, text, entries)
+    _write_atomically(path, text)
+    return entries
+
+
+def _check_reads_back(path: str, text: str, entries: list[str]) -> None:
+    """Refuse to write a file that a TOML reader would not read back to ``entries``."""
+    try:
+        found = _tomllib().loads(text).get("project", {}).get("dependencies")
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        found = exc
+    if found != entries:
+        raise ManifestError(
+            path,
+            [
+                f"{_FIELD}: the edited file would read back as {found!r}, not {entries!r}, "
+                "so it was left as it was; edit the array by hand (and report this)"
+            ],
+        )
+
+
+def _write_atomically(path: str, text: str) -> None:
+    # Through a symlink to the file it points at, not over the link; with the file's mode
+    # (mkstemp makes 0600 files).
+    target = os.path.realpath(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ManifestError(
+            path, [f"cannot write the file ({exc}); it was left as it was"]
+        ) from exc
