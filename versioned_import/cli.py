@@ -65,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     hook.add_argument("--site-dir", help="the site directory (default: the interpreter's)")
     hook.set_defaults(run=_hook)
 
+    run = commands.add_parser("run", help="run a project's console script, or any command, in it")
+    run.add_argument("--project", metavar="DIR|SCRIPT", help="the project (default: from the cwd)")
+    run.add_argument("--shim-dir", help=argparse.SUPPRESS)
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS...]")
+    run.set_defaults(run=_run)
+
+    shims = commands.add_parser("shims", help="launchers on PATH for the store's scripts")
+    shims.add_argument("action", choices=["install", "uninstall"])
+    shims.add_argument("--dir", help="where the shims go (default: beside the default store)")
+    shims.set_defaults(run=_shims)
+
     demo = commands.add_parser("demo", help="two projects, two versions of one library, offline")
     demo.add_argument("--keep", metavar="DIR", help="build the demo in DIR and keep it")
     demo.set_defaults(run=_demo)
@@ -207,6 +218,37 @@ def _hook(args: argparse.Namespace) -> int:
             f"{state.python}: {state.detail}" + (f" ({state.hook_file})" if state.hook_file else "")
         )
         return 0 if state.active else 1
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from versioned_import.discover import find_project
+    from versioned_import.run import run
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        raise VersionedImportError(
+            "vimport run: name the command to run, e.g. `vimport run pytest`"
+        )
+    if args.shim_dir and not args.project:
+        # A shim outside any project runs the next command of that name on PATH.
+        project = os.environ.get("VIMPORT_PROJECT") or find_project(os.getcwd())
+    else:
+        project = _project_dir(args.project)
+    return run(project, command, _store(args).root, args.shim_dir)
+
+
+def _shims(args: argparse.Namespace) -> int:
+    from versioned_import.shims import default_shim_dir, install_shims, uninstall_shims
+
+    directory = args.dir or default_shim_dir()
+    if args.action == "uninstall":
+        print(f"removed {len(uninstall_shims(directory))} shims from {directory}")
+        return 0
+    names = install_shims(_store(args), directory)
+    print(f"wrote {len(names)} shims into {directory}: {', '.join(names)}")
+    if directory not in os.environ.get("PATH", "").split(os.pathsep):
+        print(f'add it to PATH, before other directories: export PATH="{directory}:$PATH"')
     return 0
 
 

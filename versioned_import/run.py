@@ -1,0 +1,115 @@
+"""``vimport run``: a console script of the project's resolved set, or any command, in the
+project's context, as ``uv run`` does.
+
+The command runs under this interpreter's hook with ``VIMPORT_PROJECT`` set, so it, and every
+Python process it starts, imports the project's versions.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+
+from versioned_import import plan as plans
+from versioned_import.errors import HookError, VersionedImportError
+
+__all__ = ["command_for", "hook_is_active", "run", "script_names"]
+
+_LAUNCHER = """\
+import importlib, sys
+target = importlib.import_module({module!r})
+for part in {attr!r}.split("."):
+    target = getattr(target, part)
+sys.argv[0] = {name!r}
+sys.exit(target())
+"""
+
+
+def hook_is_active() -> bool:
+    """Whether this interpreter started with the hook (``vimport`` itself runs under it)."""
+    hook = sys.modules.get("_vimport_hook") or sys.modules.get("sitecustomize")
+    return hasattr(hook, "_vimport_start")
+
+
+def _entry_points(site: str, dist_info: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
+    parser.read(os.path.join(site, dist_info, "entry_points.txt"), encoding="utf-8")
+    return parser
+
+
+def script_names(plan: plans.Plan) -> dict[str, list[str]]:
+    """Every script of the plan's distributions: name -> the command that runs it."""
+    found: dict[str, list[str]] = {}
+    for _name, _version, _tag, site, dist_info, _why in plan["dists"]:
+        for section in ("console_scripts", "gui_scripts"):
+            parser = _entry_points(site, dist_info)
+            if not parser.has_section(section):
+                continue
+            for name, target in parser.items(section):
+                module, _, attr = target.partition(":")
+                code = _LAUNCHER.format(module=module.strip(), attr=attr.strip(), name=name)
+                found.setdefault(name, [sys.executable, "-c", code])
+        bin_dir = os.path.join(os.path.dirname(site), "bin")
+        for name in sorted(os.listdir(bin_dir)) if os.path.isdir(bin_dir) else []:
+            found.setdefault(name, _data_script(os.path.join(bin_dir, name)))
+    return found
+
+
+def _data_script(path: str) -> list[str]:
+    """A script from a wheel's ``.data/scripts``: Python ones run under this interpreter."""
+    with open(path, "rb") as f:
+        first = f.readline()
+    return [sys.executable, path] if first.startswith(b"#!") and b"python" in first else [path]
+
+
+def command_for(
+    plan: plans.Plan | None, argv: Sequence[str], shim_dir: str | None = None
+) -> list[str]:
+    """The command line for ``argv``: the project's script of that name, else ``argv[0]`` found
+    on ``PATH`` (without ``shim_dir``, so a shim never finds itself)."""
+    name, *rest = argv
+    scripts = script_names(plan) if plan and plan["active"] else {}
+    if name in scripts:
+        return [*scripts[name], *rest]
+    search = os.pathsep.join(
+        p for p in os.environ.get("PATH", "").split(os.pathsep)
+        if not shim_dir or os.path.abspath(p) != os.path.abspath(shim_dir)
+    )  # fmt: skip
+    found = shutil.which(name, path=search)
+    if found is None:
+        where = f"the project of {plan['manifest']}" if plan else "this directory"
+        raise VersionedImportError(
+            f"{name}: no such command in {where} nor on PATH; add the distribution that provides "
+            "it to the project's dependencies and run `vimport sync`"
+        )
+    return [found, *rest]
+
+
+def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | None = None) -> int:
+    """Replace this process with ``argv`` run in ``project``'s context (POSIX: exec).
+
+    Without a project (a shim outside any project) the command runs as it would without us."""
+    env = dict(os.environ)
+    plan = None
+    if project:
+        if not hook_is_active():
+            raise HookError(
+                f"{sys.executable}: the hook is not installed, so a command would not see the "
+                "project's versions; run `vimport hook install`"
+            )
+        plan = plans.load_fresh(project, store) or plans.compute(project, store)
+        plans.save(plan)
+        if plan["error"]:
+            raise VersionedImportError(plan["error"])
+        env.update(VIMPORT_PROJECT=project, VIMPORT_STORE=store)
+    command = command_for(plan, argv, shim_dir)
+    if os.name != "posix":
+        import subprocess
+
+        return subprocess.call(command, env=env)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)

@@ -1,0 +1,76 @@
+"""Shims: small launchers on ``PATH``, one per console script in the store, so that ``pytest``
+typed in a project directory runs the project's pytest (and elsewhere, the next ``pytest`` on
+``PATH``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from versioned_import import locations
+from versioned_import.store import Store
+
+__all__ = ["default_shim_dir", "install_shims", "uninstall_shims"]
+
+MARKER = "# versioned-import shim"
+
+
+def default_shim_dir() -> str:
+    return os.path.join(os.path.dirname(locations.default_store()), "shims")
+
+
+def _store_script_names(store: Store) -> set[str]:
+    import configparser
+
+    names: set[str] = set()
+    for entry in store.entries():
+        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
+        parser.read(os.path.join(entry.site_dir, entry.dist_info, "entry_points.txt"))
+        for section in ("console_scripts", "gui_scripts"):
+            if parser.has_section(section):
+                names.update(name for name, _ in parser.items(section))
+        bin_dir = os.path.join(entry.path, "bin")
+        if os.path.isdir(bin_dir):
+            names.update(os.listdir(bin_dir))
+    return names
+
+
+def _is_ours(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return MARKER in f.read(200)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def install_shims(store: Store, directory: str) -> list[str]:
+    """Write a shim for every script in ``store`` into ``directory``; returns their names.
+
+    A file there that is not a shim is never overwritten."""
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for name in sorted(_store_script_names(store)):
+        path = os.path.join(directory, name)
+        if os.path.exists(path) and not _is_ours(path):
+            continue
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(
+                f"#!/bin/sh\n{MARKER}: `vimport shims uninstall` removes it\n"
+                f'exec "{sys.executable}" -m versioned_import run --shim-dir "{directory}" '
+                f'-- "{name}" "$@"\n'
+            )
+        os.chmod(path, 0o755)
+        written.append(name)
+    return written
+
+
+def uninstall_shims(directory: str) -> list[str]:
+    """Remove the shims in ``directory``; returns their names."""
+    removed = []
+    for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+        path = os.path.join(directory, name)
+        if _is_ours(path):
+            os.unlink(path)
+            removed.append(name)
+    return removed
