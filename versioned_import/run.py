@@ -66,6 +66,11 @@ def _data_script(path: str) -> list[str]:
     return [sys.executable, path] if first.startswith(b"#!") and b"python" in first else [path]
 
 
+def _python_names() -> set[str]:
+    major, minor = sys.version_info[:2]
+    return {"python", f"python{major}", f"python{major}.{minor}"}
+
+
 def command_for(
     plan: plans.Plan | None, argv: Sequence[str], shim_dir: str | None = None
 ) -> list[str]:
@@ -75,6 +80,8 @@ def command_for(
     scripts = script_names(plan) if plan and plan["active"] else {}
     if name in scripts:
         return [*scripts[name], *rest]
+    if plan and name in _python_names():
+        return [sys.executable, *rest]  # as `uv run python`: the interpreter with the hook
     search = os.pathsep.join(
         p for p in os.environ.get("PATH", "").split(os.pathsep)
         if not shim_dir or os.path.abspath(p) != os.path.abspath(shim_dir)
