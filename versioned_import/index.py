@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from versioned_import.errors import PackageIndexError
 from versioned_import.lock import Artifact, Locked
-from versioned_import.progress import Reporter
+from versioned_import.progress import Reporter, count
 
 __all__ = ["fetch", "resolve"]
 
@@ -48,7 +48,18 @@ def _pip(args: Sequence[str], reporter: Reporter, what: str) -> str:
 
 def _errors(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    if any("DO NOT MATCH THE HASHES" in line for line in lines):
+        # pip lists each mismatch indented under the heading: name the files, not only the fact.
+        details = [line for line in lines if line.startswith(("Expected", "Got")) or ".whl" in line
+                   or ".tar.gz" in line]  # fmt: skip
+        return (
+            f"a downloaded file does not match the sha256 the lock or the index gave "
+            f"({'; '.join(details)}); the file changed or was tampered with, so nothing was "
+            "installed; if the new file is trusted, delete the lock and sync again"
+        )
+    errors = [
+        line.removeprefix("ERROR: ").rstrip(".") for line in lines if line.startswith("ERROR:")
+    ]
     found = "; ".join(errors or lines[-1:]) or "no output (run with -v to see pip's)"
     return (
         f"{found}. Check the requirement's name and version, and the index settings in pip's "
@@ -70,7 +81,7 @@ def resolve(requirements: Sequence[str], reporter: Reporter) -> list[Locked]:
         with open(report_file, encoding="utf-8") as f:
             report = json.load(f)
     picks = [_locked(item) for item in report.get("install", [])]
-    reporter.done(f"Resolved {len(picks)} packages")
+    reporter.done(f"Resolved {count(len(picks), 'package')}")
     return picks
 
 
@@ -100,7 +111,7 @@ def fetch(packages: Sequence[Locked], directory: str, reporter: Reporter) -> lis
     """Download (and build, for sdists) exactly ``packages`` into ``directory``."""
     if not packages:
         return []
-    reporter.step(f"Downloading {len(packages)} packages")
+    reporter.step(f"Downloading {count(len(packages), 'package')}")
     lines = [
         f"{p.name} @ {_as_url(p.artifact.location)} --hash=sha256:{p.artifact.sha256}"
         for p in packages
@@ -112,7 +123,7 @@ def fetch(packages: Sequence[Locked], directory: str, reporter: Reporter) -> lis
         f"fetch {', '.join(f'{p.name}=={p.version}' for p in packages)}",
     )
     fetched = [Fetched(p, _wheel_for(p, directory)) for p in packages]
-    reporter.done(f"Downloaded {len(fetched)} packages")
+    reporter.done(f"Downloaded {count(len(fetched), 'package')}")
     return fetched
 
 

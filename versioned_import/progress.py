@@ -10,7 +10,12 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["Reporter"]
+__all__ = ["Reporter", "count"]
+
+
+def count(number: int, noun: str) -> str:
+    """``1 package``, ``3 packages``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class Reporter:

@@ -237,6 +237,7 @@ def _extras(project: dict[str, Any], extras: list[str], problems: list[str]) -> 
 
 def _groups(data: dict[str, Any], groups: list[str], problems: list[str]) -> list[Requirement]:
     from packaging.dependency_groups import resolve_dependency_groups
+    from packaging.errors import ExceptionGroup
 
     if not groups:
         return []
@@ -244,11 +245,14 @@ def _groups(data: dict[str, Any], groups: list[str], problems: list[str]) -> lis
     if not isinstance(table, dict):
         problems.append("[dependency-groups] must be a table")
         return []
+    defined = ", ".join(sorted(table)) or "none"
     try:
         strings = resolve_dependency_groups(table, *groups)
+    except ExceptionGroup as group:
+        problems.extend(f"dependency-groups: {e} (defined: {defined})" for e in group.exceptions)
+        return []
     except (LookupError, ValueError, TypeError) as exc:
-        defined = ", ".join(sorted(table)) or "none"
-        problems.append(f"dependency-groups: {exc} (groups defined: {defined})")
+        problems.append(f"dependency-groups: {exc} (defined: {defined})")
         return []
     return parse_requirements(list(strings), f"dependency-groups({', '.join(groups)})", problems)
 

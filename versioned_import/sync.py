@@ -17,8 +17,8 @@ from packaging.utils import canonicalize_name
 from versioned_import import index
 from versioned_import.errors import ManifestError
 from versioned_import.install import install_wheel
-from versioned_import.lock import Artifact, Locked, read_lock, write_lock
-from versioned_import.progress import Reporter
+from versioned_import.lock import Artifact, Lock, Locked, read_lock, write_lock
+from versioned_import.progress import Reporter, count
 from versioned_import.project import Manifest, manifest_for
 from versioned_import.resolve import resolve, usable_entries
 from versioned_import.store import Entry, Store
@@ -62,10 +62,12 @@ def sync(
         )
     lock = read_lock(manifest.lock)
     usable = _usable(store)
+    if lock is not None and lock.inputs is None:
+        _check_covers(lock, manifest)
     if lock is not None and lock.fresh_for(manifest):
         missing = [p for p in lock.packages if _key(p.name, p.version) not in usable]
         if not missing:
-            reporter.done(f"Up to date: {len(lock.packages)} packages in {manifest.lock}")
+            reporter.done(f"Up to date: {count(len(lock.packages), 'package')} ({manifest.lock})")
         return SyncResult(
             manifest, len(lock.packages), _fetch_and_install(missing, store, reporter), False
         )
@@ -81,7 +83,7 @@ def sync(
         usable = _usable(store)
         packages = [_sized(p, usable.get(_key(p.name, p.version))) for p in picks]
     write_lock(manifest, packages)
-    reporter.done(f"Locked {len(packages)} packages in {manifest.lock}")
+    reporter.done(f"Locked {count(len(packages), 'package')} into {manifest.lock}")
     return SyncResult(manifest, len(packages), installed, True)
 
 
@@ -102,12 +104,38 @@ def _fetch_and_install(packages: Sequence[Locked], store: Store, reporter: Repor
         return []
     with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
         fetched = index.fetch(packages, directory, reporter)
-        reporter.step(f"Installing {len(fetched)} packages")
+        reporter.step(f"Installing {count(len(fetched), 'package')}")
         installed = [
             install_wheel(store, f.wheel, source=f.locked.artifact.location)[0] for f in fetched
         ]
-    reporter.done(f"Installed {len(installed)} packages into {store.root}")
+    reporter.done(f"Installed {count(len(installed), 'package')} into {store.root}")
     return installed
+
+
+def _check_covers(lock: Lock, manifest: Manifest) -> None:
+    """A lock another tool wrote is taken as it is, but it must still cover the manifest: a
+    requirement added since would otherwise never be installed."""
+    from packaging.version import Version
+
+    pins = lock.pins()
+    uncovered = [
+        str(r)
+        for r in manifest.requirements
+        if (r.marker is None or r.marker.evaluate({"extra": ""}))
+        and not (
+            (version := pins.get(canonicalize_name(r.name)))
+            and r.specifier.contains(Version(version), prereleases=True)
+        )
+    ]
+    if uncovered:
+        raise ManifestError(
+            lock.path,
+            [
+                f"written by another tool, it does not cover {', '.join(uncovered)} from "
+                f"{manifest.path}; write it again with that tool, or delete it and run "
+                "`vimport sync` to let versioned-import lock the project"
+            ],
+        )
 
 
 def _from_entry(entry: Entry) -> Locked:
