@@ -1,0 +1,573 @@
+"""``vimport sync`` and ``vimport install REQ`` in process, against a find-links directory of
+fabricated wheels, with pip cut off from this machine's configuration and from any index."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.pylock import Pylock
+
+from tests.conftest import MakeProject
+from versioned_import import layout
+from versioned_import.cli import main
+from versioned_import.install import install_wheel
+from versioned_import.store import Store
+from versioned_import.wheelbuild import build_wheel
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+Capture = pytest.CaptureFixture[str]
+NoPip = Callable[[], None]
+
+# name, version, Requires-Dist: what the find-links index offers.
+INDEX = [
+    ("alpha", "1.0", ["beta<2"]),
+    ("alpha", "2.0", ["beta>=2"]),
+    ("beta", "1.0", []),
+    ("beta", "2.0", []),
+    ("gamma", "1.0", []),
+    ("delta", "1.0", []),
+    ("epsilon", "1.0", []),
+    ("zeta", "1.0", []),
+]
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A find-links directory holding the wheels of ``INDEX``."""
+    directory = tmp_path_factory.mktemp("index")
+    for name, version, requires in INDEX:
+        files = {f"{name}/__init__.py": f"__version__ = {version!r}\n"}
+        build_wheel(directory, name, version, files, requires=requires)
+    return directory
+
+
+def wheel_file(index_dir: Path, name: str, version: str) -> Path:
+    return index_dir / f"{name}-{version}-py3-none-any.whl"
+
+
+def hermetic_pip(monkeypatch: pytest.MonkeyPatch, find_links: Path) -> None:
+    """pip sees no configuration file, no index and no setting of this machine: only the
+    ``find_links`` directory."""
+    for variable in list(os.environ):
+        if variable.startswith(("PIP_", "VIMPORT_")):
+            monkeypatch.delenv(variable)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(find_links))
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+
+
+@pytest.fixture(autouse=True)
+def environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_dir: Path, store: Store
+) -> None:
+    """pip resolves from ``index_dir`` alone; the store and the caches are this test's own."""
+    hermetic_pip(monkeypatch, index_dir)
+    monkeypatch.setenv("VIMPORT_STORE", store.root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def no_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NoPip:
+    """``no_pip()``: from then on pip can find no package at all, so any resolution fails."""
+
+    def cut_off() -> None:
+        empty = tmp_path / "empty-index"
+        empty.mkdir(exist_ok=True)
+        monkeypatch.setenv("PIP_FIND_LINKS", str(empty))
+
+    return cut_off
+
+
+def read_pylock(path: Path) -> Pylock:
+    """The lock at ``path``, validated as PEP 751 by ``packaging``."""
+    with path.open("rb") as f:
+        return Pylock.from_dict(tomllib.load(f))
+
+
+def locked(path: Path) -> dict[str, str]:
+    """Name to version, as the lock at ``path`` lists them."""
+    return {p.name: str(p.version) for p in read_pylock(path).packages}
+
+
+def stored(store: Store) -> set[tuple[str, str]]:
+    return {(e.name, e.version) for e in store.entries()} if os.path.isdir(store.root) else set()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sync(*args: str) -> int:
+    return main(["sync", *args])
+
+
+def one_error_line(capsys: Capture) -> str:
+    """The single ``vimport: error: ...`` line the failed command printed, without its prefix."""
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("vimport: error: "), err
+    return err.removeprefix("vimport: error: ").rstrip("\n")
+
+
+def write_foreign_lock(project: Path, packages: Mapping[str, tuple[str, Path, str]]) -> Path:
+    """A ``pylock.toml`` as another tool writes it (no ``[tool.vimport]``): name to
+    (version, wheel path relative to the project, sha256)."""
+    lines = ['lock-version = "1.0"', 'created-by = "another-tool"', ""]
+    for name, (version, wheel, digest) in packages.items():
+        lines += [
+            "[[packages]]",
+            f'name = "{name}"',
+            f'version = "{version}"',
+            f'wheels = [{{ name = "{wheel.name}", path = "{wheel.as_posix()}", '
+            f'hashes = {{ sha256 = "{digest}" }} }}]',
+            "",
+        ]
+    lock = project / "pylock.toml"
+    lock.write_text("\n".join(lines), encoding="utf-8")
+    read_pylock(lock)  # the test's own lock must be valid, or it would test nothing
+    return lock
+
+
+# --- sync from the index ---------------------------------------------------------------------
+
+
+def test_sync_installs_what_pip_resolves_and_locks_the_exact_files(
+    make_project: MakeProject, store: Store, index_dir: Path, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha"])
+
+    assert sync(str(project)) == 0
+
+    assert stored(store) == {("alpha", "2.0"), ("beta", "2.0")}
+    lock = read_pylock(project / "pylock.toml")
+    assert {p.name: str(p.version) for p in lock.packages} == {"alpha": "2.0", "beta": "2.0"}
+    for package in lock.packages:
+        assert package.wheels is not None and len(package.wheels) == 1
+        wheel = wheel_file(index_dir, package.name, str(package.version))
+        assert package.wheels[0].hashes == {"sha256": sha256(wheel)}
+        assert package.wheels[0].size == wheel.stat().st_size
+        assert package.wheels[0].name == wheel.name
+    assert lock.tool is not None and isinstance(lock.tool["vimport"]["inputs"], str)
+    assert "Locked 2 packages" in capsys.readouterr().err
+
+
+def test_quiet_sync_prints_nothing(make_project: MakeProject, capsys: Capture) -> None:
+    project = make_project("app", ["alpha"])
+
+    assert sync("-q", str(project)) == 0
+
+    assert capsys.readouterr() == ("", "")
+    assert (project / "pylock.toml").exists()
+
+
+def test_a_second_sync_is_up_to_date_without_running_pip(
+    make_project: MakeProject, no_pip: NoPip, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha"])
+    assert sync(str(project)) == 0
+    lock_before = (project / "pylock.toml").read_bytes()
+    capsys.readouterr()
+    no_pip()
+
+    assert sync(str(project)) == 0
+
+    assert capsys.readouterr().err.startswith("Up to date: 2 packages")
+    assert (project / "pylock.toml").read_bytes() == lock_before
+
+
+def test_a_fresh_lock_fills_an_empty_store_with_its_files_without_resolving(
+    make_project: MakeProject, tmp_path: Path, no_pip: NoPip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+    other = Store(str(tmp_path / "other-store"))
+    monkeypatch.setenv("VIMPORT_STORE", other.root)
+    no_pip()
+
+    assert sync(str(project)) == 0
+
+    assert stored(other) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def test_changing_the_manifest_resolves_again(
+    make_project: MakeProject,
+    store: Store,
+    no_pip: NoPip,
+    index_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0"}
+    make_project("app", ["alpha>=2"])
+    capsys.readouterr()
+
+    # With pip cut off, a sync that used the stale lock would succeed; this one must ask pip.
+    no_pip()
+    assert sync(str(project)) == 1
+    assert one_error_line(capsys).startswith("pip could not resolve")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index_dir))
+    assert sync(str(project)) == 0
+
+    assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0"}
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0"), ("alpha", "2.0"), ("beta", "2.0")}
+
+
+# --- offline ---------------------------------------------------------------------------------
+
+
+def test_offline_sync_locks_the_best_of_the_store_without_pip(
+    make_project: MakeProject, store: Store, index_dir: Path, no_pip: NoPip, capsys: Capture
+) -> None:
+    for name, version, _ in INDEX:
+        if name in ("alpha", "beta"):
+            install_wheel(store, str(wheel_file(index_dir, name, version)))
+    project = make_project("app", ["alpha"])
+    no_pip()
+
+    assert sync("--offline", str(project)) == 0
+
+    lock = read_pylock(project / "pylock.toml")
+    assert {p.name: str(p.version) for p in lock.packages} == {"alpha": "2.0", "beta": "2.0"}
+    for package in lock.packages:
+        assert package.wheels is not None
+        wheel = wheel_file(index_dir, package.name, str(package.version))
+        assert package.wheels[0].hashes == {"sha256": sha256(wheel)}
+        assert package.wheels[0].size == wheel.stat().st_size
+    # The lock it wrote is fresh: the next sync, online, has nothing to do.
+    capsys.readouterr()
+    assert sync(str(project)) == 0
+    assert capsys.readouterr().err.startswith("Up to date: 2 packages")
+
+
+def test_offline_sync_of_what_the_store_lacks_is_one_error_and_writes_no_lock(
+    make_project: MakeProject, store: Store, index_dir: Path, capsys: Capture
+) -> None:
+    install_wheel(store, str(wheel_file(index_dir, "beta", "1.0")))
+    project = make_project("app", ["alpha"])
+
+    assert sync("--offline", str(project)) == 1
+
+    assert "alpha" in one_error_line(capsys)
+    assert not (project / "pylock.toml").exists()
+    assert stored(store) == {("beta", "1.0")}
+
+
+# --- a lock another tool wrote ---------------------------------------------------------------
+
+
+def _vendor(project: Path, index_dir: Path, *specs: tuple[str, str]) -> dict[str, Path]:
+    """Copy wheels of the index into ``project/vendor``; name to path relative to the project."""
+    (project / "vendor").mkdir(exist_ok=True)
+    found = {}
+    for name, version in specs:
+        wheel = wheel_file(index_dir, name, version)
+        shutil.copy(wheel, project / "vendor" / wheel.name)
+        found[name] = Path("vendor", wheel.name)
+    return found
+
+
+def test_a_foreign_lock_is_installed_exactly_as_it_lists(
+    make_project: MakeProject,
+    store: Store,
+    index_dir: Path,
+    no_pip: NoPip,
+    capsys: Capture,
+) -> None:
+    # The manifest alone would resolve alpha 2.0; the lock says 1.0, and pip could not resolve.
+    project = make_project("app", ["alpha"])
+    wheels = _vendor(project, index_dir, ("alpha", "1.0"), ("beta", "1.0"))
+    lock = write_foreign_lock(
+        project,
+        {name: ("1.0", wheel, sha256(project / wheel)) for name, wheel in wheels.items()},
+    )
+    written = lock.read_bytes()
+    no_pip()
+
+    assert sync(str(project)) == 0
+
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+    assert lock.read_bytes() == written
+    capsys.readouterr()
+    assert sync(str(project)) == 0
+    assert capsys.readouterr().err.startswith("Up to date: 2 packages")
+
+
+def test_a_wrong_hash_in_a_foreign_lock_is_one_error_and_nothing_enters_the_store(
+    make_project: MakeProject, store: Store, index_dir: Path, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha"])
+    wheels = _vendor(project, index_dir, ("alpha", "1.0"), ("beta", "1.0"))
+    write_foreign_lock(
+        project,
+        {
+            "alpha": ("1.0", wheels["alpha"], sha256(project / wheels["alpha"])),
+            "beta": ("1.0", wheels["beta"], "0" * 64),
+        },
+    )
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith("pip could not fetch")
+    assert "does not match the sha256" in message and "beta" in message
+    # Everything is fetched before anything is installed: alpha, whose hash is right, stays out.
+    assert stored(store) == set()
+
+
+def test_a_foreign_lock_that_does_not_cover_the_manifest_is_one_error(
+    make_project: MakeProject, store: Store, index_dir: Path, no_pip: NoPip, capsys: Capture
+) -> None:
+    # `vimport add gamma` after another tool locked the project must not say "up to date".
+    project = make_project("app", ["alpha", "gamma"])
+    wheels = _vendor(project, index_dir, ("alpha", "1.0"), ("beta", "1.0"))
+    lock = write_foreign_lock(
+        project,
+        {name: ("1.0", wheel, sha256(project / wheel)) for name, wheel in wheels.items()},
+    )
+    no_pip()
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith(f"{lock}: written by another tool, it does not cover gamma")
+    assert stored(store) == set()
+
+
+# --- what pip cannot resolve -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("requirement", ["no-such-package", "alpha==9"])
+def test_what_pip_cannot_resolve_is_one_error_and_the_store_is_untouched(
+    requirement: str, make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    project = make_project("app", [requirement])
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith(f"pip could not resolve {requirement}"), message
+    assert not os.path.exists(layout.entries_dir(store.root))
+    assert not (project / "pylock.toml").exists()
+
+
+def test_a_failed_resolution_keeps_the_store_as_it_was(
+    make_project: MakeProject, store: Store, index_dir: Path, capsys: Capture
+) -> None:
+    install_wheel(store, str(wheel_file(index_dir, "beta", "1.0")))
+    project = make_project("app", ["alpha", "no-such-package"])
+
+    assert sync(str(project)) == 1
+
+    assert one_error_line(capsys).startswith("pip could not resolve")
+    assert stored(store) == {("beta", "1.0")}
+
+
+# --- what a manifest can ask for -------------------------------------------------------------
+
+
+def test_extras_of_the_project_are_locked(make_project: MakeProject, store: Store) -> None:
+    project = make_project(
+        "app",
+        ["beta<2"],
+        tool='extras = ["fast"]',
+        extra='[project.optional-dependencies]\nfast = ["gamma"]\nslow = ["zeta"]\n',
+    )
+
+    assert sync(str(project)) == 0
+
+    assert locked(project / "pylock.toml") == {"beta": "1.0", "gamma": "1.0"}
+    assert read_pylock(project / "pylock.toml").extras == ["fast"]
+    assert ("gamma", "1.0") in stored(store)
+
+
+_GROUPS = """
+[dependency-groups]
+test = ["delta"]
+dev = [{include-group = "test"}, "epsilon"]
+docs = ["zeta"]
+"""
+
+
+def test_groups_named_in_the_manifest_are_locked_with_their_included_groups(
+    make_project: MakeProject,
+) -> None:
+    project = make_project("app", ["beta<2"], tool='groups = ["dev"]', extra=_GROUPS)
+
+    assert sync(str(project)) == 0
+
+    lock = read_pylock(project / "pylock.toml")
+    assert {p.name for p in lock.packages} == {"beta", "delta", "epsilon"}
+    assert lock.default_groups == ["dev"]
+
+
+def test_sync_with_group_records_it_in_the_locks_default_groups(
+    make_project: MakeProject, no_pip: NoPip, capsys: Capture
+) -> None:
+    project = make_project("app", ["beta<2"], extra=_GROUPS)
+
+    assert sync("--group", "dev", str(project)) == 0
+
+    lock = read_pylock(project / "pylock.toml")
+    assert {p.name for p in lock.packages} == {"beta", "delta", "epsilon"}
+    assert lock.default_groups == ["dev"]
+    assert lock.dependency_groups == ["dev"]
+    # The same command again finds the lock fresh.
+    no_pip()
+    capsys.readouterr()
+    assert sync("--group", "dev", str(project)) == 0
+    assert capsys.readouterr().err.startswith("Up to date: 3 packages")
+
+
+def test_an_unknown_group_is_one_error_naming_the_defined_ones(
+    make_project: MakeProject, capsys: Capture
+) -> None:
+    project = make_project("app", ["beta<2"], extra=_GROUPS)
+
+    assert sync("--group", "nope", str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert "nope" in message and "dev, docs, test" in message, message
+    assert not (project / "pylock.toml").exists()
+
+
+def test_a_requirements_file_and_its_includes_are_locked_and_watched(
+    make_project: MakeProject, no_pip: NoPip, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project("app", [], tool='requirements = "requirements.txt"')
+    (project / "requirements.txt").write_text(
+        "# pinned for the old API\n-r more/extra.txt\nalpha<2  # not 2 yet\n", encoding="utf-8"
+    )
+    (project / "more").mkdir()
+    (project / "more" / "extra.txt").write_text("zeta\n", encoding="utf-8")
+
+    assert sync(str(project)) == 0
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0", "zeta": "1.0"}
+
+    # Editing the included file makes the lock stale: with pip cut off, sync fails.
+    (project / "more" / "extra.txt").write_text("zeta\ngamma\n", encoding="utf-8")
+    no_pip()
+    assert sync(str(project)) == 1
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index_dir))
+    assert sync(str(project)) == 0
+    assert locked(project / "pylock.toml") == {
+        "alpha": "1.0",
+        "beta": "1.0",
+        "gamma": "1.0",
+        "zeta": "1.0",
+    }
+
+
+def test_an_option_in_a_requirements_file_is_an_error_naming_file_and_line(
+    make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    project = make_project("app", [], tool='requirements = "requirements.txt"')
+    (project / "requirements.txt").write_text(
+        "alpha\n--index-url https://example.invalid/simple\n", encoding="utf-8"
+    )
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert f"{project / 'requirements.txt'}:2" in message, message
+    assert "--index-url" in message
+    assert not (project / "pylock.toml").exists()
+    assert stored(store) == set()
+
+
+_SCRIPT = """\
+# /// script
+# dependencies = ["alpha<2"]
+# ///
+import alpha
+print(alpha.__version__)
+"""
+
+
+def test_a_script_is_locked_in_pylock_stem_toml_beside_it(tmp_path: Path, store: Store) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "report.py").write_text(_SCRIPT, encoding="utf-8")
+
+    assert sync(str(scripts / "report.py")) == 0
+
+    assert locked(scripts / "pylock.report.toml") == {"alpha": "1.0", "beta": "1.0"}
+    assert sorted(p.name for p in scripts.iterdir()) == ["pylock.report.toml", "report.py"]
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+# --- install REQUIREMENT ---------------------------------------------------------------------
+
+
+def test_install_takes_requirement_strings_and_fetches_their_dependencies(
+    store: Store, capsys: Capture
+) -> None:
+    assert main(["install", "alpha==1.0"]) == 0
+
+    assert capsys.readouterr().out == (
+        "present: alpha 1.0 [py3-none-any]\npresent: beta 1.0 [py3-none-any]\n"
+    )
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def test_installing_an_unknown_requirement_is_one_error(store: Store, capsys: Capture) -> None:
+    assert main(["install", "no-such-package==1.0"]) == 1
+
+    assert one_error_line(capsys).startswith("pip could not resolve no-such-package==1.0")
+    assert not os.path.exists(layout.entries_dir(store.root))
+
+
+# --- add and remove (through the CLI) --------------------------------------------------------
+
+
+def _dependencies(project: Path) -> Any:
+    with (project / "pyproject.toml").open("rb") as f:
+        return tomllib.load(f)["project"]["dependencies"]
+
+
+def test_add_puts_the_requirement_in_the_manifest_and_locks_it(
+    make_project: MakeProject, store: Store
+) -> None:
+    project = make_project("app", ["alpha<2"])
+
+    assert main(["add", "--project", str(project), "gamma"]) == 0
+
+    assert _dependencies(project) == ["alpha<2", "gamma"]
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+    assert ("gamma", "1.0") in stored(store)
+
+
+def test_add_changes_the_version_of_a_listed_requirement(make_project: MakeProject) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+
+    assert main(["add", "--project", str(project), "alpha>=2"]) == 0
+
+    assert _dependencies(project) == ["alpha>=2"]
+    assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0"}
+
+
+def test_remove_takes_the_requirement_out_of_the_manifest_and_the_lock(
+    make_project: MakeProject,
+) -> None:
+    project = make_project("app", ["alpha<2", "gamma"])
+    assert sync(str(project)) == 0
+
+    assert main(["remove", "--project", str(project), "gamma"]) == 0
+
+    assert _dependencies(project) == ["alpha<2"]
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0"}
