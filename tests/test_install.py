@@ -198,13 +198,21 @@ def test_top_level_names_come_from_record(store: Store, make_wheel: MakeWheel) -
             "single.py": "",
             "_speedups.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
             "_stable.abi3.so": b"\x7fELF",
+            # mypyc's shared module: not an identifier, imported by the compiled modules.
+            "955cd85d9c9a4f4b30d3__mypyc.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
             "demo.libs/libfoo.so": b"\x7fELF",
             "README.txt": "not importable\n",
         },
         tag="cp311-cp311-linux_x86_64",
     )
     entry, _new = install_wheel(store, str(wheel))
-    assert entry.top_level == ["_speedups", "_stable", "pkg", "single"]
+    assert entry.top_level == [
+        "955cd85d9c9a4f4b30d3__mypyc",
+        "_speedups",
+        "_stable",
+        "pkg",
+        "single",
+    ]
 
 
 def test_purelib_files_of_a_platlib_wheel_count_as_top_level(

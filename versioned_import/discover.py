@@ -47,20 +47,21 @@ def is_tool_process() -> bool:
 def find_project(start: str) -> str | None:
     """The directory of the project that ``start`` lies in, or None."""
     directory = os.path.abspath(start)
-    while True:
-        try:
-            with open(os.path.join(directory, "pyproject.toml"), "rb") as f:
-                text = f.read()
-        except OSError:
-            parent = os.path.dirname(directory)
-            if parent == directory:
-                return None
-            directory = parent
-            continue
-        # A cheap pre-filter: the real parse happens when the plan is computed, and a false
-        # positive (the table name in a string or comment) is then remembered as inactive.
-        compact = b"\n" + text.replace(b" ", b"").replace(b"\t", b"")
-        return directory if any(marker in compact for marker in _MARKERS) else None
+    # os.access raises nothing: a caught FileNotFoundError per level cost half of this walk.
+    while not os.access(os.path.join(directory, "pyproject.toml"), os.F_OK):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    try:
+        with open(os.path.join(directory, "pyproject.toml"), "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    # A cheap pre-filter: the real parse happens when the plan is computed, and a false
+    # positive (the table name in a string or comment) is then remembered as inactive.
+    compact = b"\n" + text.replace(b" ", b"").replace(b"\t", b"")
+    return directory if any(marker in compact for marker in _MARKERS) else None
 
 
 def project_for_process() -> str | None:

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import os
 import posixpath
+import stat
 import sys
 import zipfile
 from email.parser import HeaderParser
@@ -70,8 +71,10 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
         bytecode_optimization_levels=(0,),
     )
     try:
+        with zipfile.ZipFile(wheel) as archive:
+            _check_archive(wheel, archive)
         with WheelFile.open(wheel) as source:  # type: ignore[arg-type]
-            _check_wheel_version(wheel, source.read_dist_info("WHEEL"))
+            _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
             if "METADATA" not in source.dist_info_filenames:
                 raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
             source.validate_record()
@@ -91,12 +94,33 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _check_wheel_version(wheel: str, wheel_file: str) -> None:
-    value = HeaderParser().parsestr(wheel_file).get("Wheel-Version", "")
+def _check_archive(wheel: str, archive: zipfile.ZipFile) -> None:
+    """What installer lets through: a name twice (which copy wins?) and symbolic links."""
+    seen: set[str] = set()
+    for info in archive.infolist():
+        if info.filename in seen:
+            raise WheelError(wheel, f"{info.filename} is in the archive twice; rebuild the wheel")
+        seen.add(info.filename)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise WheelError(wheel, f"{info.filename} is a symbolic link; wheels hold files only")
+
+
+def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
+    from packaging.tags import parse_tag
+
+    headers = HeaderParser().parsestr(wheel_file)
+    value = headers.get("Wheel-Version", "")
     major = value.split(".")[0]
     if not major.isdigit() or int(major) > _SUPPORTED_WHEEL_MAJOR:
         raise WheelError(
             wheel, f"unsupported Wheel-Version {value!r} in WHEEL; this installer reads 1.x"
+        )
+    declared = {t for line in headers.get_all("Tag") or [] for t in parse_tag(line)}
+    if declared and not parse_tag(tag) <= declared:
+        raise WheelError(
+            wheel,
+            f"the file name's tag {tag} is not among the WHEEL file's tags "
+            f"({', '.join(sorted(map(str, declared)))}); the wheel was renamed or is damaged",
         )
 
 
@@ -152,7 +176,10 @@ def _scan_record(site: str, record: list[str]) -> tuple[list[str], list[str], in
                 top_level.add(first.partition(".")[0])
         else:
             top_level.add(first)
-    return sorted(n for n in top_level if n.isidentifier()), sorted(pth_files), size
+    # Not isidentifier(): mypyc wheels ship modules like 955cd85d9c9a4f4b30d3__mypyc that only
+    # C code imports, yet must be found; "foo.libs" and "x-1.0.data" are no module names.
+    names = (n for n in top_level if n and all(c.isalnum() or c == "_" for c in n))
+    return sorted(names), sorted(pth_files), size
 
 
 def _normalized(version: str) -> str:
