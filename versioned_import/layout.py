@@ -10,6 +10,7 @@
         entry.json                    what the resolver and the hook need, computed at install
       staging/                        entries being built; never read by the hook
       locks/                          one lock file per distribution name
+      roots/                          one file per project that resolved here, for gc
 """
 
 import os
@@ -21,6 +22,7 @@ __all__ = [
     "entry_path",
     "generation_file",
     "locks_dir",
+    "roots_dir",
     "staging_dir",
 ]
 
@@ -47,3 +49,7 @@ def staging_dir(root: str) -> str:
 
 def locks_dir(root: str) -> str:
     return os.path.join(root, "locks")
+
+
+def roots_dir(root: str) -> str:
+    return os.path.join(root, "roots")

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import stat
 import tempfile
 import time
@@ -98,15 +99,33 @@ class Store:
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[str]:
-        """A fresh private directory on the store's file system, removed unless published."""
+        """A fresh private directory on the store's file system, removed unless published.
+
+        Debris that killed installers left behind is removed first."""
         parent = layout.staging_dir(self.root)
         os.makedirs(parent, exist_ok=True)
-        directory = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent)
+        self.remove_debris()
+        # The owner in the name lets a later installer tell debris from work in progress.
+        directory = tempfile.mkdtemp(prefix=f"{_HOST}@{os.getpid()}-", dir=parent)
         try:
             yield directory
         finally:
             if os.path.lexists(directory):
                 remove_tree(directory)
+
+    def remove_debris(self) -> list[str]:
+        """Remove staging directories whose installer died (same host, process gone)."""
+        removed = []
+        parent = layout.staging_dir(self.root)
+        for name in _listdir(parent):
+            host, _, rest = name.rpartition("@")
+            pid = rest.partition("-")[0]
+            if host == _HOST and pid.isdigit() and not _alive(int(pid)):
+                # Two cleaners may race for one directory: whatever the other removed is gone.
+                with contextlib.suppress(OSError):
+                    remove_tree(os.path.join(parent, name))
+                    removed.append(name)
+        return removed
 
     def publish(self, staged: str, name: str, version: str, tag: str) -> bool:
         """Move a complete staged entry into place; False when that entry already exists."""
@@ -124,6 +143,32 @@ class Store:
             self.touch_generation()
         return True
 
+    def add_root(self, project: str) -> None:
+        """Remember ``project`` as a user of the store (gc keeps what it resolves to).
+
+        A store that cannot be written (a read-only mount) has no roots to keep."""
+        import hashlib
+
+        directory = layout.roots_dir(self.root)
+        path = os.path.join(directory, hashlib.sha256(project.encode()).hexdigest()[:32])
+        with contextlib.suppress(OSError):
+            if not os.path.exists(path):
+                os.makedirs(directory, exist_ok=True)
+                tmp = f"{path}.{os.getpid()}.tmp"
+                with open(tmp, "w", encoding="utf-8") as f:
+                    f.write(project + "\n")
+                os.replace(tmp, path)
+
+    def roots(self) -> dict[str, str]:
+        """Every remembered project: root file -> project path."""
+        found = {}
+        directory = layout.roots_dir(self.root)
+        for name in _listdir(directory):
+            path = os.path.join(directory, name)
+            with contextlib.suppress(OSError), open(path, encoding="utf-8") as f:
+                found[path] = f.read().strip()
+        return found
+
     def touch_generation(self) -> None:
         """Tell every hook that the store changed, so their plans are computed again."""
         path = layout.generation_file(self.root)
@@ -133,6 +178,19 @@ class Store:
         os.replace(tmp, path)
 
 
+_HOST = socket.gethostname().replace("@", "_")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def _listdir(directory: str) -> list[str]:
     try:
         return sorted(n for n in os.listdir(directory) if not n.startswith("."))
@@ -140,17 +198,16 @@ def _listdir(directory: str) -> list[str]:
         return []
 
 
-_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
-
-
 def make_read_only(top: str) -> None:
-    """Remove every write bit below ``top`` (files first, then directories, bottom up)."""
+    """Make ``top`` readable by everyone and writable by no one, whatever the umask was: a
+    shared store serves every user, and no project may change an entry by accident."""
     for directory, _dirs, files in os.walk(top, topdown=False):
         for name in files:
             path = os.path.join(directory, name)
             if not os.path.islink(path):
-                os.chmod(path, os.stat(path).st_mode & ~_WRITE_BITS)
-        os.chmod(directory, os.stat(directory).st_mode & ~_WRITE_BITS)
+                executable = os.stat(path).st_mode & stat.S_IXUSR
+                os.chmod(path, 0o555 if executable else 0o444)
+        os.chmod(directory, 0o555)
 
 
 def remove_tree(top: str) -> None:
