@@ -7,7 +7,6 @@ Python process it starts, imports the project's versions.
 
 from __future__ import annotations
 
-import configparser
 import os
 import shutil
 import sys
@@ -16,16 +15,7 @@ from collections.abc import Sequence
 from versioned_import import plan as plans
 from versioned_import.errors import HookError, VersionedImportError
 
-__all__ = ["command_for", "hook_is_active", "run", "script_names"]
-
-_LAUNCHER = """\
-import importlib, sys
-target = importlib.import_module({module!r})
-for part in {attr!r}.split("."):
-    target = getattr(target, part)
-sys.argv[0] = {name!r}
-sys.exit(target())
-"""
+__all__ = ["command_for", "entry_scripts", "hook_is_active", "run", "script_names"]
 
 
 def hook_is_active() -> bool:
@@ -34,36 +24,28 @@ def hook_is_active() -> bool:
     return hasattr(hook, "_vimport_start")
 
 
-def _entry_points(site: str, dist_info: str) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
-    parser.read(os.path.join(site, dist_info, "entry_points.txt"), encoding="utf-8")
-    return parser
+def entry_scripts(entry_dir: str) -> dict[str, list[str]]:
+    """The scripts of one store entry (console and GUI scripts that installer generated, and
+    ``.data/scripts``), each as the command that runs it: Python ones under this interpreter,
+    whatever their ``#!`` line says, so that its hook gives them the project."""
+    bin_dir = os.path.join(entry_dir, "bin")
+    found = {}
+    for name in sorted(os.listdir(bin_dir)) if os.path.isdir(bin_dir) else []:
+        path = os.path.join(bin_dir, name)
+        with open(path, "rb") as f:
+            first = f.readline()
+        python = first.startswith(b"#!") and b"python" in first
+        found[name] = [sys.executable, path] if python else [path]
+    return found
 
 
 def script_names(plan: plans.Plan) -> dict[str, list[str]]:
     """Every script of the plan's distributions: name -> the command that runs it."""
     found: dict[str, list[str]] = {}
-    for _name, _version, _tag, site, dist_info, _why in plan["dists"]:
-        for section in ("console_scripts", "gui_scripts"):
-            parser = _entry_points(site, dist_info)
-            if not parser.has_section(section):
-                continue
-            for name, target in parser.items(section):
-                module, _, attr = target.partition(":")
-                code = _LAUNCHER.format(module=module.strip(), attr=attr.strip(), name=name)
-                found.setdefault(name, [sys.executable, "-c", code])
-        bin_dir = os.path.join(os.path.dirname(site), "bin")
-        for name in sorted(os.listdir(bin_dir)) if os.path.isdir(bin_dir) else []:
-            found.setdefault(name, _data_script(os.path.join(bin_dir, name)))
+    for dist in plan["dists"]:
+        for name, command in entry_scripts(os.path.dirname(dist[3])).items():
+            found.setdefault(name, command)
     return found
-
-
-def _data_script(path: str) -> list[str]:
-    """A script from a wheel's ``.data/scripts``: Python ones run under this interpreter."""
-    with open(path, "rb") as f:
-        first = f.readline()
-    return [sys.executable, path] if first.startswith(b"#!") and b"python" in first else [path]
 
 
 def _python_names() -> set[str]:

@@ -8,6 +8,7 @@ import os
 import sys
 
 from versioned_import import locations
+from versioned_import.run import entry_scripts
 from versioned_import.store import Store
 
 __all__ = ["default_shim_dir", "install_shims", "uninstall_shims"]
@@ -20,20 +21,7 @@ def default_shim_dir() -> str:
 
 
 def _store_script_names(store: Store) -> set[str]:
-    import configparser
-
-    names: set[str] = set()
-    for entry in store.entries():
-        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
-        parser.read(os.path.join(entry.site_dir, entry.dist_info, "entry_points.txt"))
-        for section in ("console_scripts", "gui_scripts"):
-            if parser.has_section(section):
-                names.update(name for name, _ in parser.items(section))
-        bin_dir = os.path.join(entry.path, "bin")
-        if os.path.isdir(bin_dir):
-            names.update(os.listdir(bin_dir))
-    return names
+    return {name for entry in store.entries() for name in entry_scripts(entry.path)}
 
 
 def _is_ours(path: str) -> bool:
