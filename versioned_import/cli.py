@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from versioned_import import __version__, locations
-from versioned_import.errors import VersionedImportError
+from versioned_import.errors import StoreError, VersionedImportError
+from versioned_import.progress import count
 from versioned_import.store import Store
 
 __all__ = ["main", "main_entry"]
@@ -58,6 +59,23 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("directory", nargs="?", default=None, metavar="DIR|SCRIPT")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_show)
+
+    verify = commands.add_parser("verify", help="check every entry's files against its RECORD")
+    verify.add_argument(
+        "--fix", action="store_true", help="reinstall damaged entries from their wheels"
+    )
+    verify.set_defaults(run=_verify)
+
+    gc = commands.add_parser("gc", help="remove the versions no project uses")
+    gc.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    gc.add_argument(
+        "--grace",
+        type=_minutes,
+        default=10.0,
+        metavar="MINUTES",
+        help="keep entries installed this recently (default: 10)",
+    )
+    gc.set_defaults(run=_gc)
 
     hook = commands.add_parser("hook", help="install, remove or check the interpreter hook")
     hook.add_argument("action", choices=["install", "uninstall", "status"])
@@ -202,6 +220,65 @@ def _show(args: argparse.Namespace) -> int:
         ],
     )
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from versioned_import.verify import fix, verify_store
+
+    store = _store(args)
+    report = verify_store(store)
+    problems = report.problems
+    if args.fix and problems:
+        fixed = fix(store, report)
+        for entry in fixed.reinstalled:
+            print(f"reinstalled: {entry.name} {entry.version} [{entry.tag}] from {entry.source}")
+        problems = fixed.problems
+    for problem in problems:
+        print(problem)
+    if problems:
+        damaged = len({p.entry for p in problems})
+        advice = (
+            "install their wheels again with `vimport install WHEEL`"
+            if args.fix
+            else "run `vimport verify --fix` to reinstall them from their wheels"
+        )
+        raise StoreError(
+            f"{store.root}: {count(len(problems), 'problem')} in {damaged} of "
+            f"{count(report.entries, 'entry', 'entries')}; {advice}"
+        )
+    print(f"verified {count(report.entries, 'entry', 'entries')}, {count(report.files, 'file')}")
+    return 0
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from versioned_import.gc import collect
+
+    result = collect(_store(args), grace_minutes=args.grace, dry_run=args.dry_run)
+    forget, remove, free = (
+        ("would forget", "would remove", "freeing")
+        if result.dry_run
+        else ("forgot", "removed", "freed")
+    )
+    for root in result.dropped:
+        print(f"{forget}: {root.project} ({root.reason})")
+    for item in result.garbage:
+        name, version, tag = item.key
+        print(f"{remove}: {name} {version} [{tag}] {_size(item.size)}")
+    print(
+        f"{remove} {count(len(result.garbage), 'entry', 'entries')}, {free} "
+        f"{result.freed} bytes ({_size(result.freed)}); kept {result.kept}"
+    )
+    return 0
+
+
+def _minutes(value: str) -> float:
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = -1.0
+    if not minutes >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of minutes (0 or more)")
+    return minutes
 
 
 def _hook(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@
       staging/                        entries being built; never read by the hook
       locks/                          one lock file per distribution name
       roots/                          one file per project that resolved here, for gc
+      trash/                          entries being removed (gc, verify --fix): renamed here under
+                                      the name's lock, then deleted; never read by the hook
 """
 
 import os
@@ -24,6 +26,7 @@ __all__ = [
     "locks_dir",
     "roots_dir",
     "staging_dir",
+    "trash_dir",
 ]
 
 ENTRY_FILE = "entry.json"
@@ -53,3 +56,8 @@ def locks_dir(root: str) -> str:
 
 def roots_dir(root: str) -> str:
     return os.path.join(root, "roots")
+
+
+def trash_dir(root: str) -> str:
+    """Inside the store, so that moving an entry here is a rename on one file system."""
+    return os.path.join(root, "trash")

@@ -13,9 +13,9 @@ from typing import TextIO
 __all__ = ["Reporter", "count"]
 
 
-def count(number: int, noun: str) -> str:
-    """``1 package``, ``3 packages``."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 package``, ``3 packages``, ``2 entries`` (with ``plural``)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 class Reporter:

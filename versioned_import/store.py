@@ -105,8 +105,7 @@ class Store:
         parent = layout.staging_dir(self.root)
         os.makedirs(parent, exist_ok=True)
         self.remove_debris()
-        # The owner in the name lets a later installer tell debris from work in progress.
-        directory = tempfile.mkdtemp(prefix=f"{_HOST}@{os.getpid()}-", dir=parent)
+        directory = tempfile.mkdtemp(prefix=f"{_owner()}-", dir=parent)
         try:
             yield directory
         finally:
@@ -114,34 +113,59 @@ class Store:
                 remove_tree(directory)
 
     def remove_debris(self) -> list[str]:
-        """Remove staging directories whose installer died (same host, process gone)."""
+        """Remove what killed installers (staging/) and removers (trash/) left behind: the items
+        of processes of this host that are gone."""
         removed = []
-        parent = layout.staging_dir(self.root)
-        for name in _listdir(parent):
-            host, _, rest = name.rpartition("@")
-            pid = rest.partition("-")[0]
-            if host == _HOST and pid.isdigit() and not _alive(int(pid)):
-                # Two cleaners may race for one directory: whatever the other removed is gone.
-                with contextlib.suppress(OSError):
-                    remove_tree(os.path.join(parent, name))
-                    removed.append(name)
+        for parent in (layout.staging_dir(self.root), layout.trash_dir(self.root)):
+            for name in _listdir(parent):
+                host, _, rest = name.rpartition("@")
+                pid = rest.partition("-")[0]
+                if host == _HOST and pid.isdigit() and not _alive(int(pid)):
+                    # Two cleaners may race for one item: whatever the other removed is gone.
+                    with contextlib.suppress(OSError):
+                        remove_tree(os.path.join(parent, name))
+                        removed.append(name)
         return removed
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold the lock of distribution ``name`` (canonical). Not re-entrant: flock is per open
+        file, so a second lock of one name in one process waits for ever."""
+        import filelock
+
+        os.makedirs(layout.locks_dir(self.root), exist_ok=True)
+        with filelock.FileLock(os.path.join(layout.locks_dir(self.root), f"{name}.lock")):
+            yield
 
     def publish(self, staged: str, name: str, version: str, tag: str) -> bool:
         """Move a complete staged entry into place; False when that entry already exists."""
-        import filelock
-
         target = self.entry_dir(name, version, tag)
-        os.makedirs(layout.locks_dir(self.root), exist_ok=True)
         # The existence check and the rename happen under the name's lock, so two installers of
         # one wheel never both rename, and a published directory is never replaced.
-        with filelock.FileLock(os.path.join(layout.locks_dir(self.root), f"{name}.lock")):
+        with self.lock(name):
             if os.path.isdir(target):
                 return False
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            # Moving a directory to another parent rewrites its "..", which needs write
+            # permission on the directory itself: it becomes read-only once in place.
+            os.chmod(staged, 0o755)
             os.rename(staged, target)
+            os.chmod(target, 0o555)
             self.touch_generation()
         return True
+
+    def retire(self, entry: str) -> str | None:
+        """Rename the published entry directory ``entry`` into trash/ (the caller holds its
+        name's lock); returns its new path, or None when it is gone already."""
+        trash = layout.trash_dir(self.root)
+        os.makedirs(trash, exist_ok=True)
+        target = os.path.join(trash, f"{_owner()}-{os.urandom(6).hex()}")
+        try:
+            os.chmod(entry, 0o755)  # as in publish: a move to another parent rewrites ".."
+            os.rename(entry, target)
+        except FileNotFoundError:
+            return None
+        return target
 
     def add_root(self, project: str) -> None:
         """Remember ``project`` as a user of the store (gc keeps what it resolves to).
@@ -179,6 +203,11 @@ class Store:
 
 
 _HOST = socket.gethostname().replace("@", "_")
+
+
+def _owner() -> str:
+    # In staging/ and trash/ names, so a later process can tell debris from work in progress.
+    return f"{_HOST}@{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:

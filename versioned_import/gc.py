@@ -1,0 +1,316 @@
+"""``vimport gc``: remove the versions that no project uses.
+
+An entry is live, and kept, when any of these holds:
+
+- its version is in the plan (``plan.compute``) of a remembered project (``Store.roots``) that
+  still exists and still opts in. A root whose project is gone, or whose manifest no longer opts
+  in (no ``[tool.vimport]`` table; for a script, no ``# /// script`` block), is forgotten.
+  Liveness is per version, not per tag: another interpreter sharing the store may pick another
+  wheel of the same version, and the plan computed here only knows this interpreter's choice;
+- it is in a plan another interpreter of this user cached for such a project (it may resolve
+  other versions: markers, ``requires-python``);
+- it was installed within the grace period, so that ``vimport install`` followed by the first
+  run of a project is not undone by a gc in between;
+- a running process has one of its files open or mapped, or works inside it (Linux ``/proc``;
+  processes whose ``/proc`` entries cannot be read, such as other users', are not seen).
+
+A project whose plan cannot be computed (a broken manifest, a lock written for another
+interpreter) stops gc before anything changes: what it uses is unknown, and guessing wrong
+would delete versions it needs.
+
+Removal renames the entry into ``trash/`` under the name's lock (the lock ``Store.publish``
+takes), so a reader sees an entry whole or absent, then deletes it there and rewrites the
+generation file, so every hook computes its plan again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from versioned_import import layout, locations
+from versioned_import.errors import StoreError
+from versioned_import.store import Store, remove_tree
+
+__all__ = [
+    "Collection",
+    "DroppedRoot",
+    "Garbage",
+    "Key",
+    "collect",
+    "entry_dirs",
+    "open_entries",
+]
+
+Key = tuple[str, str, str]
+"""An entry's directory names: canonical name, normalized version, tag."""
+
+
+@dataclass(frozen=True)
+class Garbage:
+    """An entry that no project uses."""
+
+    path: str
+    key: Key
+    size: int
+    """The sum of its files' sizes: what removing it frees."""
+
+
+@dataclass(frozen=True)
+class DroppedRoot:
+    """A remembered project that no longer uses the store."""
+
+    root_file: str
+    project: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What one gc removed (or, for a dry run, would remove)."""
+
+    garbage: list[Garbage]
+    dropped: list[DroppedRoot]
+    kept: int
+    """How many entries stay."""
+    dry_run: bool
+
+    @property
+    def freed(self) -> int:
+        return sum(g.size for g in self.garbage)
+
+
+def collect(store: Store, *, grace_minutes: float = 10.0, dry_run: bool = False) -> Collection:
+    """Remove from ``store`` every entry that is not live (see the module's docstring)."""
+    store.require()
+    entries, _strays = entry_dirs(store)
+    plans, dropped = _live_plans(store)
+    used = _used_versions(plans) | _cached_versions(store, set(plans))
+    cutoff = time.time() - grace_minutes * 60
+    fresh = {key for key, path in entries.items() if _installed_at(path) >= cutoff}
+    held = open_entries(store)
+    garbage = [
+        Garbage(path, key, _tree_size(path))
+        for key, path in entries.items()
+        if key[:2] not in used and key not in fresh and key not in held
+    ]
+    if not dry_run:
+        _apply(store, garbage, dropped)
+    return Collection(garbage, dropped, len(entries) - len(garbage), dry_run)
+
+
+def _apply(store: Store, garbage: list[Garbage], dropped: list[DroppedRoot]) -> None:
+    store.remove_debris()
+    try:
+        for root in dropped:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(root.root_file)
+        for item in garbage:
+            _remove(store, item)
+    except OSError as exc:
+        raise StoreError(
+            f"{exc.filename}: gc cannot remove it ({exc.strerror}); run gc as the store's owner"
+        ) from exc
+    finally:
+        if garbage:  # even after a failure: some entries may be gone already
+            store.touch_generation()
+
+
+def entry_dirs(store: Store) -> tuple[dict[Key, str], list[str]]:
+    """Every entry directory by its key, and whatever else lies at those levels.
+
+    Read from directory names alone, so a damaged ``entry.json`` hides no entry."""
+    entries: dict[Key, str] = {}
+    strays: list[str] = []
+    top = layout.entries_dir(store.root)
+    for name in _subdirs(top, strays):
+        for version in _subdirs(os.path.join(top, name), strays):
+            for tag in _subdirs(os.path.join(top, name, version), strays):
+                entries[(name, version, tag)] = os.path.join(top, name, version, tag)
+    return entries, strays
+
+
+def _subdirs(directory: str, strays: list[str]) -> list[str]:
+    """The directories in ``directory`` (hidden names skipped, as ``Store.entries`` does);
+    anything else there is added to ``strays``."""
+    try:
+        names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except FileNotFoundError:
+        return []
+    found = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            found.append(name)
+        else:
+            strays.append(path)
+    return found
+
+
+def _live_plans(store: Store) -> tuple[dict[str, dict[str, Any]], list[DroppedRoot]]:
+    """The plan of every remembered project that still uses the store, and the roots to drop.
+
+    Raises ``StoreError`` naming every project whose plan cannot be computed."""
+    from versioned_import.plan import compute
+
+    plans: dict[str, dict[str, Any]] = {}
+    dropped: list[DroppedRoot] = []
+    failures: list[str] = []
+    for root_file, project in sorted(store.roots().items()):
+        reason = _gone(project)
+        if reason is None:
+            plan = compute(project, store.root)
+            if plan["error"]:
+                failures.append(plan["error"])
+                continue
+            if plan["active"]:
+                plans[project] = plan
+                continue
+            reason = _NOT_OPTED_IN["script" if os.path.isfile(project) else "project"]
+        dropped.append(DroppedRoot(root_file, project, reason))
+    if failures:
+        raise StoreError(
+            "gc removed nothing: it cannot tell which versions these projects use: "
+            + "; ".join(failures)
+            + "; fix them (or delete the projects), then run gc again"
+        )
+    return plans, dropped
+
+
+_NOT_OPTED_IN = {
+    "script": "has no `# /// script` block",
+    "project": "has no [tool.vimport] table",
+}
+
+
+def _gone(project: str) -> str | None:
+    """Why ``project`` no longer counts as a user of the store, or None while it does."""
+    if not project or not os.path.exists(project):
+        return "is gone"
+    if os.path.isdir(project) and not os.path.isfile(os.path.join(project, "pyproject.toml")):
+        return "has no pyproject.toml"
+    return None
+
+
+def _used_versions(plans: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    return {version for plan in plans.values() for version in _plan_versions(plan)}
+
+
+def _plan_versions(plan: dict[str, Any]) -> set[tuple[str, str]]:
+    """(name, version) directory names of the entries a plan uses."""
+    found = set()
+    for dist in plan.get("dists", []):
+        # dist[3] is the entry's site directory: .../entries/NAME/VERSION/TAG/site
+        parts = os.path.normpath(dist[3]).split(os.sep)
+        if len(parts) >= 4:
+            found.add((parts[-4], parts[-3]))
+    return found
+
+
+def _cached_versions(store: Store, projects: set[str]) -> set[tuple[str, str]]:
+    """The versions in plans that any interpreter of this user cached for a live project."""
+    found: set[tuple[str, str]] = set()
+    top = os.path.join(locations.user_cache_dir(), "plans")
+    for flavour in _names(top):
+        for name in _names(os.path.join(top, flavour)):
+            if not name.endswith(".plan"):
+                continue
+            try:
+                with open(os.path.join(top, flavour, name), "rb") as f:
+                    plan = marshal.loads(f.read())
+                if plan.get("store") == store.root and plan.get("project") in projects:
+                    found |= _plan_versions(plan)
+            # Another Python's marshal format, a half-written file: its plan is not knowable.
+            except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError):
+                continue
+    return found
+
+
+def _names(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
+
+
+def _installed_at(path: str) -> float:
+    """When the entry was installed, as far as its directory tells.
+
+    ctime changes when the installer makes the entry read-only and renames it into place, mtime
+    when the staging directory was filled; reading changes neither (only atime). The later of the
+    two, so that neither a file system that keeps ctime on rename nor a copied-in mtime makes a
+    fresh entry look old."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0.0
+    return max(st.st_mtime, st.st_ctime)
+
+
+def open_entries(store: Store) -> set[Key]:
+    """The entries a running process has a file of open or mapped, or works inside."""
+    top = os.path.realpath(layout.entries_dir(store.root)) + os.sep
+    found: set[Key] = set()
+    for path in _paths_in_use():
+        if path.startswith(top):
+            parts = path[len(top) :].split(os.sep)
+            if len(parts) >= 3:
+                found.add((parts[0], parts[1], parts[2]))
+    return found
+
+
+def _paths_in_use() -> Iterator[str]:
+    """Every path a process on this machine has mapped, open or as its working directory (the
+    kernel reports them resolved). Nothing where there is no ``/proc``."""
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        proc = os.path.join("/proc", pid)
+        yield from _mapped_paths(proc)
+        for fd in _names(os.path.join(proc, "fd")):
+            with contextlib.suppress(OSError):
+                yield os.readlink(os.path.join(proc, "fd", fd))
+        with contextlib.suppress(OSError):
+            yield os.readlink(os.path.join(proc, "cwd"))
+
+
+def _mapped_paths(proc: str) -> list[str]:
+    try:
+        with open(os.path.join(proc, "maps"), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:  # the process ended, or belongs to another user
+        return []
+    fields = (line.split(maxsplit=5) for line in lines)
+    return [f[5].removesuffix(" (deleted)") for f in fields if len(f) == 6]
+
+
+def _tree_size(top: str) -> int:
+    size = 0
+    for directory, _dirs, files in os.walk(top):
+        for name in files:
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(directory, name))
+                size += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return size
+
+
+def _remove(store: Store, item: Garbage) -> None:
+    version_dir = os.path.dirname(item.path)
+    with store.lock(item.key[0]):
+        trash = store.retire(item.path)
+        # Pruned under the lock: an installer creates these parents, then renames into them.
+        for parent in (version_dir, os.path.dirname(version_dir)):
+            try:
+                os.rmdir(parent)
+            except OSError:  # not empty: another version or tag lives there
+                break
+    if trash is not None:
+        remove_tree(trash)

@@ -1,0 +1,355 @@
+"""``vimport verify``: every entry checked against the RECORD its installer wrote.
+
+For each ``entries/NAME/VERSION/TAG`` directory:
+
+- ``entry.json`` reads, and its name (canonicalized), version and tag are the directory's;
+- the dist-info directory it names exists and holds a RECORD;
+- every file RECORD lists is a regular file inside the entry, of RECORD's size and hash. RECORD's
+  paths are relative to ``site/``; ``../bin/x`` reaches the wheel's other schemes. Only RECORD
+  itself (and its signatures) may lack a hash;
+- nothing else is there but ``entry.json`` and bytecode beside its source: a
+  ``__pycache__/NAME.*.pyc`` whose ``NAME.py`` RECORD lists. The installer compiles those, and
+  another interpreter sharing the store may add its own, but RECORD never lists them. Any other
+  file is flagged: an extra module in a package, or a sourceless ``.pyc`` (which Python imports),
+  changes what a project runs. The contents of bytecode cannot be checked: RECORD has no hash.
+
+Every problem is collected before any is reported.
+
+``fix`` reinstalls each damaged entry from the wheel ``entry.json`` names (``source``), when
+that wheel is at hand with the recorded sha256: a file that still exists, or a URL pip fetches.
+A published entry is never replaced in place: it is renamed into the trash under its name's
+lock, the wheel is installed anew by ``install_wheel``, then the trash is deleted.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import hashlib
+import os
+import posixpath
+import stat
+import tempfile
+from dataclasses import dataclass
+
+from versioned_import import layout
+from versioned_import.errors import StoreError, VersionedImportError
+from versioned_import.gc import Key, entry_dirs
+from versioned_import.store import Entry, Store, remove_tree
+
+__all__ = ["Fixed", "Problem", "Report", "fix", "verify_entry", "verify_store"]
+
+_HASHLESS = ("RECORD", "RECORD.jws", "RECORD.p7s")
+"""The dist-info files RECORD may list without a hash."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    entry: str
+    """The entry's directory."""
+    file: str
+    """The file, relative to the entry's directory (``site/pkg/mod.py``, ``bin/tool``)."""
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.entry}: {self.file}: {self.what}"
+
+
+@dataclass(frozen=True)
+class Report:
+    entries: int
+    files: int
+    """How many files RECORD listed, all entries together."""
+    problems: list[Problem]
+
+    def damaged(self) -> list[str]:
+        """The entries with at least one problem, in order."""
+        return sorted({p.entry for p in self.problems})
+
+
+@dataclass(frozen=True)
+class Fixed:
+    reinstalled: list[Entry]
+    problems: list[Problem]
+    """What is still wrong: the problems of entries whose wheel was not at hand, with why."""
+
+
+def verify_store(store: Store) -> Report:
+    """Check every entry of ``store``; nothing is changed."""
+    store.require()
+    entries, strays = entry_dirs(store)
+    problems = [Problem(p, ".", "not an entry directory; remove it") for p in strays]
+    files = 0
+    for key, path in entries.items():
+        count, found = verify_entry(path, key)
+        files += count
+        problems += found
+    return Report(len(entries), files, sorted(problems, key=lambda p: (p.entry, p.file)))
+
+
+def verify_entry(path: str, key: Key) -> tuple[int, list[Problem]]:
+    """Check the entry at ``path``, whose directory names are ``key``; returns how many files
+    RECORD lists and every problem found."""
+    problems: list[Problem] = []
+    entry = _read_entry(path, key, problems)
+    dist_info = _dist_info(path, entry, problems)
+    if dist_info is None:
+        return 0, problems
+    record = f"{layout.SITE_DIR}/{dist_info}/RECORD"
+    try:
+        with open(os.path.join(path, record), encoding="utf-8", newline="") as f:
+            rows = [row for row in csv.reader(f) if row]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(path, record, f"unreadable ({exc}); the file list is lost"))
+        return 0, problems
+    listed = set()
+    for row in rows:
+        relative, what = _check_row(path, dist_info, row)
+        listed.add(relative)
+        if what:
+            problems.append(Problem(path, relative, what))
+    problems += _unlisted(path, listed)
+    return len(rows), problems
+
+
+def _read_entry(path: str, key: Key, problems: list[Problem]) -> Entry | None:
+    """The entry's ``entry.json``, checked against its directory names."""
+    from packaging.utils import canonicalize_name
+
+    entry, what = _load(path)
+    if entry is None:
+        problems.append(Problem(path, layout.ENTRY_FILE, what))
+        return None
+    said = (canonicalize_name(entry.name), entry.version, entry.tag)
+    for field, value, expected in zip(("name", "version", "tag"), said, key, strict=True):
+        if value != expected:
+            problems.append(
+                Problem(
+                    path,
+                    layout.ENTRY_FILE,
+                    f"says {field} {value!r}, the directory says {expected!r}",
+                )
+            )
+    return entry
+
+
+def _load(path: str) -> tuple[Entry | None, str]:
+    """The entry's ``entry.json``, or None and what is wrong with it."""
+    try:
+        entry = Entry.read(path)
+    except StoreError as exc:
+        cause = exc.__cause__
+        return None, "missing" if isinstance(cause, FileNotFoundError) else f"unreadable ({cause})"
+    # JSON of the wrong shape reads without error; every later check needs these to be text.
+    wrong = [f for f in _TEXT_FIELDS if not isinstance(getattr(entry, f), str)]
+    if wrong:
+        return None, f"unreadable (not text: {', '.join(wrong)})"
+    return entry, ""
+
+
+_TEXT_FIELDS = ("name", "version", "tag", "dist_info", "source", "sha256")
+
+
+def _dist_info(path: str, entry: Entry | None, problems: list[Problem]) -> str | None:
+    """The entry's dist-info directory name: the one ``entry.json`` names, or, without a
+    readable ``entry.json``, the only one in ``site/``."""
+    site = os.path.join(path, layout.SITE_DIR)
+    if entry is not None:
+        if os.path.isdir(os.path.join(site, entry.dist_info)):
+            return entry.dist_info
+        what = "missing (entry.json names it)"
+        problems.append(Problem(path, f"{layout.SITE_DIR}/{entry.dist_info}", what))
+        return None
+    with contextlib.suppress(OSError):
+        found = [n for n in os.listdir(site) if n.endswith(".dist-info")]
+        if len(found) == 1:
+            return found[0]
+    problems.append(Problem(path, layout.SITE_DIR, "no single .dist-info directory to check"))
+    return None
+
+
+def _check_row(path: str, dist_info: str, row: list[str]) -> tuple[str, str | None]:
+    """One RECORD line: the file relative to the entry, and what is wrong with it, if anything."""
+    # Both lib schemes install into site/, so installer may record a file as "./x".
+    relative = posixpath.normpath(posixpath.join(layout.SITE_DIR, row[0]))
+    if len(row) != 3:
+        return relative, f"RECORD line has {len(row)} fields, not 3"
+    _, digest, size = row
+    if posixpath.isabs(row[0]) or relative.startswith("../"):
+        return relative, "RECORD points outside the entry"
+    if size and not size.isdigit():
+        return relative, f"RECORD gives the size {size!r}, not a number"
+    if not digest and relative not in {f"site/{dist_info}/{n}" for n in _HASHLESS}:
+        return relative, "RECORD gives no hash, so its content cannot be checked"
+    return relative, _check_file(os.path.join(path, *relative.split("/")), digest, size)
+
+
+def _check_file(full: str, digest: str, size: str) -> str | None:
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if size and st.st_size != int(size):
+        return f"size {st.st_size}, RECORD says {size}"
+    if not digest:
+        return None
+    algorithm, _, expected = digest.partition("=")
+    if algorithm not in hashlib.algorithms_guaranteed or algorithm.startswith("shake_"):
+        return f"RECORD's hash algorithm {algorithm!r} is not one this Python checks"
+    try:
+        actual = _record_form(_digest(full, algorithm))
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if actual != expected:
+        return f"content changed: {algorithm} {actual}, RECORD says {expected}"
+    return None
+
+
+def _digest(path: str, algorithm: str) -> bytes:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def _record_form(digest: bytes) -> str:
+    """RECORD's form of a digest: urlsafe base64 without padding."""
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _unlisted(path: str, listed: set[str]) -> list[Problem]:
+    """Files in the entry that neither RECORD nor the installer accounts for."""
+    problems = []
+    for directory, _dirs, files in os.walk(path):
+        for name in files:
+            relative = os.path.relpath(os.path.join(directory, name), path).replace(os.sep, "/")
+            expected = relative == layout.ENTRY_FILE or relative in listed
+            if not expected and not _is_bytecode_of(relative, listed):
+                problems.append(Problem(path, relative, "not in RECORD; no wheel installed it"))
+    return sorted(problems, key=lambda p: p.file)
+
+
+def _is_bytecode_of(relative: str, listed: set[str]) -> bool:
+    """True for ``d/__pycache__/NAME.TAG[.opt-N].pyc`` with ``d/NAME.py`` in RECORD: cached
+    bytecode, which Python reads only for a source file that exists."""
+    cache_dir, _, file = relative.rpartition("/")
+    parent, _, pycache = cache_dir.rpartition("/")
+    if pycache != "__pycache__" or not file.endswith(".pyc"):
+        return False
+    source = f"{file.partition('.')[0]}.py"
+    return (f"{parent}/{source}" if parent else source) in listed
+
+
+def fix(store: Store, report: Report) -> Fixed:
+    """Reinstall every damaged entry of ``report`` whose wheel is at hand."""
+    reinstalled: list[Entry] = []
+    problems: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="vimport-verify-") as downloads:
+        for path in report.damaged():
+            found = [p for p in report.problems if p.entry == path]
+            if not os.path.isdir(path):  # a stray file among the entries: nothing to reinstall
+                problems += found
+                continue
+            entry, wheel, why = _wheel_at_hand(path, downloads)
+            if entry is None or wheel is None:
+                problems += [*found, Problem(path, layout.ENTRY_FILE, f"wheel not at hand: {why}")]
+                continue
+            try:
+                reinstalled.append(_reinstall(store, path, entry, wheel))
+            except (VersionedImportError, OSError) as exc:
+                problems += [*found, Problem(path, layout.ENTRY_FILE, f"reinstall failed: {exc}")]
+                continue
+            problems += verify_entry(path, _key(path))[1]
+    return Fixed(reinstalled, problems)
+
+
+def _key(path: str) -> Key:
+    version_dir, tag = os.path.split(path)
+    name_dir, version = os.path.split(version_dir)
+    return os.path.basename(name_dir), version, tag
+
+
+def _wheel_at_hand(path: str, downloads: str) -> tuple[Entry | None, str | None, str]:
+    """The entry, the wheel it was installed from, or None and why not."""
+    entry, _ = _load(path)
+    if entry is None:
+        return None, None, "entry.json is unreadable, so the wheel it came from is unknown"
+    if not entry.source:
+        return entry, None, "entry.json records no source"
+    wheel, why = _obtain(entry, downloads)
+    if wheel is None:
+        return entry, None, f"{entry.source} ({why})"
+    if _wheel_key(wheel) != _key(path):
+        return entry, None, f"{entry.source} (its file name is not this entry's)"
+    return entry, wheel, ""
+
+
+def _obtain(entry: Entry, downloads: str) -> tuple[str | None, str]:
+    """A local file of the entry's wheel, hash-checked; or None and why not."""
+    if "://" in entry.source:
+        from versioned_import import index
+        from versioned_import.errors import PackageIndexError
+        from versioned_import.lock import Artifact, Locked
+        from versioned_import.progress import Reporter
+
+        artifact = Artifact(entry.source, entry.sha256, entry.wheel_size, True)
+        locked = Locked(entry.name, entry.version, artifact)
+        try:
+            wheel = index.fetch([locked], downloads, Reporter(-1))[0].wheel
+        except PackageIndexError as exc:
+            return None, str(exc)
+    elif os.path.isfile(entry.source):
+        wheel = entry.source
+    else:
+        return None, "no such file"
+    try:
+        # Checked here for a fetched wheel too: whatever pip did, this is the file installed.
+        actual = _digest(wheel, "sha256").hex()
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror}"
+    if actual != entry.sha256:
+        return None, f"its sha256 is {actual}, the entry was installed from {entry.sha256}"
+    return wheel, ""
+
+
+def _wheel_key(wheel: str) -> Key | None:
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    filename = os.path.basename(wheel)
+    try:
+        name, version, _build, _tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return None
+    return canonicalize_name(name), str(version), "-".join(filename[:-4].rsplit("-", 3)[1:])
+
+
+def _reinstall(store: Store, path: str, entry: Entry, wheel: str) -> Entry:
+    """Move the damaged entry at ``path`` aside and install ``wheel`` in its place. When the
+    install fails, the damaged entry is put back, so the store is as it was, and the error
+    raised. Publishing rewrites the generation file; putting back does it too."""
+    from versioned_import.install import install_wheel
+
+    name = _key(path)[0]
+    with store.lock(name):
+        trash = store.retire(path)
+    try:
+        # Not under the lock: install_wheel takes it to publish, and it is not re-entrant.
+        return install_wheel(store, wheel, source=entry.source)[0]
+    except BaseException:
+        with store.lock(name):
+            if trash is not None and not os.path.exists(path):
+                os.rename(trash, path)
+                os.chmod(path, 0o555)
+                trash = None
+            # The entry was absent for a moment: a plan computed then must be computed again.
+            store.touch_generation()
+        raise
+    finally:
+        if trash is not None:
+            remove_tree(trash)
