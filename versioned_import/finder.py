@@ -14,7 +14,7 @@ from _frozen_importlib_external import PathFinder, _NamespacePath  # type: ignor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from importlib.machinery import ModuleSpec
     from importlib.metadata import DistributionFinder, PathDistribution
     from types import ModuleType
@@ -52,6 +52,8 @@ class ProjectFinder:
             return None
         if spec.loader is None:
             spec = _namespace_spec(fullname, sites)
+        elif fullname == "pkg_resources":
+            _after_exec(spec, self._add_to_working_set)
         elif len(sites) > 1 and spec.submodule_search_locations:
             # A regular package that other distributions extend: one __path__ over all of them.
             portions = [os.path.join(site, fullname) for site in sites]
@@ -67,6 +69,18 @@ class ProjectFinder:
     def invalidate_caches(self) -> None:
         """Nothing to do: the store's entries never change once published."""
 
+    def _add_to_working_set(self, pkg_resources: "ModuleType") -> None:
+        """pkg_resources lists distributions by scanning ``sys.path`` only, where the store's
+        directories are not: give its working set the resolved ones."""
+        working_set = pkg_resources.working_set
+        # Its callbacks would put each directory first on sys.path.
+        callbacks, working_set.callbacks = working_set.callbacks, []
+        try:
+            for site in dict.fromkeys(dist[3] for dist in self._dists):
+                working_set.add_entry(site)
+        finally:
+            working_set.callbacks = callbacks
+
     def find_distributions(
         self, context: "DistributionFinder.Context | None" = None
     ) -> "Iterator[PathDistribution]":
@@ -81,6 +95,19 @@ class ProjectFinder:
         for name, _version, _tag, site, dist_info, _why in self._dists:
             if wanted is None or _normalize(name) == wanted:
                 yield PathDistribution(pathlib.Path(site, dist_info))
+
+
+def _after_exec(spec: "ModuleSpec", then: "Callable[[ModuleType], None]") -> None:
+    """Run ``then(module)`` once ``spec``'s module has executed. The loader becomes a subclass
+    of its own class, so code that dispatches on the loader's type still finds it."""
+    base = type(spec.loader)
+
+    class Loader(base):  # type: ignore[valid-type,misc]
+        def exec_module(self, module: "ModuleType") -> None:
+            super().exec_module(module)
+            then(module)
+
+    spec.loader = Loader(spec.name, spec.origin)
 
 
 def _namespace_spec(fullname: str, sites: list[str]) -> "ModuleSpec | None":

@@ -34,8 +34,12 @@ def _pip(args: Sequence[str], reporter: Reporter, what: str) -> str:
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     if not reporter.verbose:
         command.append("--quiet")
+    # pip must see its own interpreter, not a project: `vimport sync` runs inside projects.
+    env = {k: v for k, v in os.environ.items() if k != "VIMPORT_PROJECT"}
+    env["VIMPORT_DISABLE"] = "1"
     done = subprocess.run(
         command,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=None if reporter.verbose else subprocess.PIPE,
         text=True,
