@@ -19,19 +19,17 @@ def _vimport_start() -> None:
     project = project_for_process()
     if project is None:
         return
-    saved = sys.path[:]
     try:
-        sys.path.insert(0, _VIMPORT_TOOL_PATHS[0])
-        from versioned_import.runtime import start
+        # Written beside this file by `vimport hook install`: the runtime in one module.
+        from _vimport_runtime import start  # type: ignore[import-not-found]
     except Exception as exc:
         sys.stderr.write(
-            f"vimport: the hook cannot load versioned-import from {_VIMPORT_TOOL_PATHS[0]} "
-            f"({exc!r}); run `vimport hook install` again, or set VIMPORT_DISABLE=1\n"
+            f"vimport: the hook cannot load its runtime ({exc!r}); run `vimport hook install` "
+            "again, or set VIMPORT_DISABLE=1\n"
         )
         return
-    finally:
-        sys.path[:] = saved
-    start(project, _VIMPORT_TOOL_PATHS)
+    if not start(project, _VIMPORT_TOOL_PATHS):
+        del sys.modules["_vimport_runtime"]  # left alone: nothing of the hook stays loaded
 
 
 _vimport_start()

@@ -13,7 +13,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from tests.conftest import FillStore, MakeProject
-from versioned_import import plan
+from versioned_import import plan, planner
 from versioned_import.finder import MissingFinder, ProjectFinder
 from versioned_import.store import Store
 
@@ -23,7 +23,7 @@ _NS = "vimport_finder_ns"
 
 
 def _plan(project: Path, store: Store) -> plan.Plan:
-    computed = plan.compute(str(project), store.root)
+    computed = planner.compute(str(project), store.root)
     assert computed["error"] is None, computed["error"]
     return computed
 

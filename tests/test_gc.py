@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FillStore, MakeProject
-from versioned_import import layout, plan
+from versioned_import import layout, plan, planner
 from versioned_import.cli import main
 from versioned_import.store import Store
 
@@ -44,7 +44,7 @@ def _present(store: Store) -> list[tuple[str, str]]:
 
 def _use(project: Path, store: Store) -> None:
     """Resolve ``project`` against ``store`` as the hook does, which makes it a root."""
-    computed = plan.compute(str(project), store.root)
+    computed = planner.compute(str(project), store.root)
     assert computed["error"] is None and computed["dists"]
 
 
@@ -233,7 +233,7 @@ def test_a_real_gc_makes_hooks_compute_their_plans_again(
     two_versions: tuple[Store, Path],
 ) -> None:
     store, project = two_versions
-    plan.save(plan.compute(str(project), store.root))
+    plan.save(planner.compute(str(project), store.root))
     assert plan.load_fresh(str(project), store.root) is not None
     assert _gc(store) == 0
     assert plan.load_fresh(str(project), store.root) is None
@@ -244,7 +244,7 @@ def test_a_version_in_another_interpreters_cached_plan_stays(
 ) -> None:
     # Another Python (other markers, other requires-python) resolved alpha 2.0 for this project.
     store, project = two_versions
-    cached = plan.compute(str(project), store.root)
+    cached = planner.compute(str(project), store.root)
     site = str(_entry(store, "alpha", "2.0") / "site")
     cached["dists"] = [("alpha", "2.0", "py3-none-any", site, "alpha-2.0.dist-info", "")]
     other = tmp_path / "cache" / "versioned-import" / "plans" / "cpython-399-linux"

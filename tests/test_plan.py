@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FillStore, MakeProject
-from versioned_import import __version__, hook, plan
+from versioned_import import __version__, hook, plan, planner
 from versioned_import.store import Store
 
 
@@ -40,7 +40,7 @@ def _touch(path: Path) -> None:
 
 
 def test_compute_describes_the_resolution(project: Path, filled: Store) -> None:
-    computed = plan.compute(str(project), filled.root)
+    computed = planner.compute(str(project), filled.root)
     alpha, beta = filled.entries()
     assert computed["format"] == plan.FORMAT
     assert computed["tool"] == __version__
@@ -60,14 +60,14 @@ def test_compute_describes_the_resolution(project: Path, filled: Store) -> None:
 
 def test_compute_follows_system_site_packages(make_project: MakeProject, filled: Store) -> None:
     project = make_project("app", tool="system-site-packages = true")
-    assert plan.compute(str(project), filled.root)["system_site"] is True
+    assert planner.compute(str(project), filled.root)["system_site"] is True
 
 
 def test_compute_of_a_project_without_the_table_is_inactive(tmp_path: Path, filled: Store) -> None:
     project = tmp_path / "plain"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "plain"\n', encoding="utf-8")
-    computed = plan.compute(str(project), filled.root)
+    computed = planner.compute(str(project), filled.root)
     assert computed["active"] is False
     assert computed["dists"] == []
 
@@ -77,7 +77,7 @@ def test_compute_records_a_manifest_error_instead_of_raising(
 ) -> None:
     # The hook shows the error and keeps the project isolated, so the plan stays active.
     project = make_project("app", tool="colour = 1")
-    computed = plan.compute(str(project), filled.root)
+    computed = planner.compute(str(project), filled.root)
     assert computed["active"] is True
     assert computed["error"] is not None
     assert str(project / "pyproject.toml") in computed["error"]
@@ -88,7 +88,7 @@ def test_compute_records_an_unsatisfiable_requirement(
     make_project: MakeProject, filled: Store
 ) -> None:
     project = make_project("app", ["alpha>=5"])
-    error = plan.compute(str(project), filled.root)["error"]
+    error = planner.compute(str(project), filled.root)["error"]
     assert error is not None
     # The hook prints this one line, so it names the manifest as well as the requirement.
     assert error.startswith(str(project / "pyproject.toml"))
@@ -97,18 +97,18 @@ def test_compute_records_an_unsatisfiable_requirement(
 
 def test_compute_records_a_missing_store(make_project: MakeProject, tmp_path: Path) -> None:
     project = make_project("app", ["alpha"])
-    error = plan.compute(str(project), str(tmp_path / "no-store"))["error"]
+    error = planner.compute(str(project), str(tmp_path / "no-store"))["error"]
     assert error is not None
     assert "no store here" in error
 
 
 def test_compute_uses_src_as_the_import_root(project: Path, filled: Store) -> None:
     (project / "src").mkdir()
-    assert plan.compute(str(project), filled.root)["paths"] == [str(project / "src")]
+    assert planner.compute(str(project), filled.root)["paths"] == [str(project / "src")]
 
 
 def test_a_saved_plan_is_loaded_while_fresh(project: Path, filled: Store, cache_home: Path) -> None:
-    computed = plan.compute(str(project), filled.root)
+    computed = planner.compute(str(project), filled.root)
     plan.save(computed)
     assert plan.plan_file(str(project), filled.root).startswith(str(cache_home))
     assert plan.load_fresh(str(project), filled.root) == computed
@@ -119,20 +119,20 @@ def test_no_plan_is_loaded_before_one_is_saved(project: Path, filled: Store) -> 
 
 
 def test_touching_the_manifest_makes_the_plan_stale(project: Path, filled: Store) -> None:
-    plan.save(plan.compute(str(project), filled.root))
+    plan.save(planner.compute(str(project), filled.root))
     _touch(project / "pyproject.toml")
     assert plan.load_fresh(str(project), filled.root) is None
 
 
 def test_a_new_store_generation_makes_the_plan_stale(project: Path, filled: Store) -> None:
-    plan.save(plan.compute(str(project), filled.root))
+    plan.save(planner.compute(str(project), filled.root))
     filled.touch_generation()
     assert plan.load_fresh(str(project), filled.root) is None
 
 
 def test_creating_src_makes_the_plan_stale(project: Path, filled: Store) -> None:
     # The import root moves to src/, so the saved paths are wrong.
-    plan.save(plan.compute(str(project), filled.root))
+    plan.save(planner.compute(str(project), filled.root))
     (project / "src").mkdir()
     assert plan.load_fresh(str(project), filled.root) is None
 
@@ -141,14 +141,14 @@ def test_creating_src_makes_the_plan_stale(project: Path, filled: Store) -> None
 def test_a_plan_of_another_tool_or_format_is_not_used(
     project: Path, filled: Store, key: str, value: object
 ) -> None:
-    computed = plan.compute(str(project), filled.root)
+    computed = planner.compute(str(project), filled.root)
     computed[key] = value
     plan.save(computed)
     assert plan.load_fresh(str(project), filled.root) is None
 
 
 def test_a_plan_for_another_store_is_kept_apart(project: Path, filled: Store) -> None:
-    plan.save(plan.compute(str(project), filled.root))
+    plan.save(planner.compute(str(project), filled.root))
     other = str(Path(filled.root).with_name("other-store"))
     assert plan.plan_file(str(project), other) != plan.plan_file(str(project), filled.root)
     assert plan.load_fresh(str(project), other) is None
@@ -167,11 +167,11 @@ def test_saving_into_an_unwritable_cache_does_not_raise(
     # A regular file where the cache directory should be: no directory can be made there, even
     # for root, who ignores permission bits.
     cache_home.write_text("", encoding="utf-8")
-    plan.save(plan.compute(str(project), filled.root))
+    plan.save(planner.compute(str(project), filled.root))
     assert plan.load_fresh(str(project), filled.root) is None
     assert cache_home.read_text(encoding="utf-8") == ""
 
 
 def test_compute_in_child_gives_the_same_plan(project: Path, filled: Store) -> None:
     child = plan.compute_in_child(str(project), filled.root, hook.tool_paths())
-    assert child == plan.compute(str(project), filled.root)
+    assert child == planner.compute(str(project), filled.root)

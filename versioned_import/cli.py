@@ -177,7 +177,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from versioned_import.plan import compute
+    from versioned_import.planner import compute
 
     project = _project_dir(args.directory)
     plan = compute(project, _store(args).root)

@@ -2,7 +2,7 @@
 
 An entry is live, and kept, when any of these holds:
 
-- its version is in the plan (``plan.compute``) of a remembered project (``Store.roots``) that
+- its version is in the plan (``planner.compute``) of a remembered project (``Store.roots``) that
   still exists and still opts in. A root whose project is gone, or whose manifest no longer opts
   in (no ``[tool.vimport]`` table; for a script, no ``# /// script`` block), is forgotten.
   Liveness is per version, not per tag: another interpreter sharing the store may pick another
@@ -157,7 +157,7 @@ def _live_plans(store: Store) -> tuple[dict[str, dict[str, Any]], list[DroppedRo
     """The plan of every remembered project that still uses the store, and the roots to drop.
 
     Raises ``StoreError`` naming every project whose plan cannot be computed."""
-    from versioned_import.plan import compute
+    from versioned_import.planner import compute
 
     plans: dict[str, dict[str, Any]] = {}
     dropped: list[DroppedRoot] = []

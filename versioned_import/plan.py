@@ -1,51 +1,36 @@
 """The plan: everything the hook needs for one project, precomputed and stored with ``marshal``.
 
 Loading a fresh plan is the hook's whole warm path, so this module imports only the standard
-library at the top. A plan records the ``os.stat`` signature of its inputs (the manifest, the
-store's generation file, the lock, the ``src/`` directory, a requirements file); when any
-differs, the plan is computed again, in a child interpreter so that TOML, ``packaging`` and
-``resolvelib`` never enter the project's process.
+library at the top, and the hook carries it (see ``hook.runtime_bundle``). A plan records the
+``os.stat`` signature of its inputs (the manifest, the store's generation file, the lock, the
+``src/`` directory, a requirements file); when any differs, the plan is computed again, in a
+child interpreter so that TOML, ``packaging`` and ``resolvelib`` never enter the project's
+process.
 """
 
 import marshal
 import os
 import sys
 
-from versioned_import import __version__, layout, locations
+from versioned_import import __version__  # bundled
+from versioned_import.locations import user_cache_dir  # bundled
 
 # ``typing`` costs milliseconds at start-up; mypy treats this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from versioned_import.lock import Lock
-    from versioned_import.project import Manifest
-
     Plan = dict[str, Any]
     """Keys: format, tool, project, store, inputs, active, error, notice, manifest, system_site,
     paths, dists (name, version, tag, site, dist_info, why), modules (import name -> dist
     indices), pth (site, file name)."""
 
-__all__ = ["compute", "compute_in_child", "load_fresh", "main", "plan_file", "save"]
+__all__ = ["FORMAT", "compute_in_child", "load_fresh", "plan_file", "save", "signature"]
 
 FORMAT = 2
 
 
-def _inputs(project: str, store: str) -> list[str]:
-    """The files a plan depends on before its manifest is read (it may add its sources)."""
-    if os.path.isfile(project):
-        from versioned_import.script import lock_path
-
-        return [project, layout.generation_file(store), lock_path(project)]
-    return [
-        os.path.join(project, "pyproject.toml"),
-        layout.generation_file(store),
-        os.path.join(project, "src"),
-        os.path.join(project, "pylock.toml"),
-    ]
-
-
-def _signature(paths: list[str]) -> list[tuple[str, int, int, int] | tuple[str]]:
+def signature(paths: list[str]) -> list[tuple[str, int, int, int] | tuple[str]]:
     found: list[tuple[str, int, int, int] | tuple[str]] = []
     for path in paths:
         try:
@@ -69,7 +54,7 @@ def plan_file(project: str, store: str) -> str:
     """Where this interpreter keeps the plan of ``project`` against ``store``."""
     flavour = f"{sys.implementation.cache_tag}-{sys.platform}"
     key = _fnv1a(f"{project}\0{store}\0{sys.executable}")
-    return os.path.join(locations.user_cache_dir(), "plans", flavour, f"{key}.plan")
+    return os.path.join(user_cache_dir(), "plans", flavour, f"{key}.plan")
 
 
 def load_fresh(project: str, store: str) -> "Plan | None":
@@ -85,7 +70,7 @@ def load_fresh(project: str, store: str) -> "Plan | None":
         or plan.get("tool") != __version__
         or plan.get("project") != project
         or plan.get("store") != store
-        or plan["inputs"] != _signature([i[0] for i in plan["inputs"]])
+        or plan["inputs"] != signature([i[0] for i in plan["inputs"]])
     ):
         return None
     return plan
@@ -104,84 +89,14 @@ def save(plan: "Plan") -> None:
         pass
 
 
-def compute(project: str, store: str) -> "Plan":
-    """Read the manifest and resolve it against the store (needs the tool's dependencies).
-
-    ``project`` is a project directory, or a script with inline metadata."""
-    from versioned_import.errors import ManifestError, VersionedImportError
-    from versioned_import.lock import read_lock
-    from versioned_import.project import import_roots, lock_file, manifest_for
-
-    inputs = _inputs(project, store)
-    # The signature is taken first, so a change made while computing leaves the plan stale.
-    plan: Plan = {
-        "format": FORMAT,
-        "tool": __version__,
-        "project": project,
-        "store": store,
-        "inputs": _signature(inputs),
-        "active": True,
-        "error": None,
-        "notice": None,
-        "manifest": inputs[0],
-        "system_site": False,
-        "paths": [] if os.path.isfile(project) else import_roots(project),
-        "dists": [],
-        "modules": {},
-        "pth": [],
-    }
-    try:
-        lock = read_lock(lock_file(project))
-        # `vimport sync --group dev` records the group in the lock; the runtime honours it.
-        manifest = manifest_for(project, lock.groups if lock else ())
-        plan["inputs"] += _signature(manifest.sources)
-        plan["active"] = manifest.active
-        if manifest.active:
-            plan["system_site"] = manifest.system_site_packages
-            _add_resolution(plan, manifest, lock)
-    except ManifestError as exc:
-        plan["error"] = str(exc)
-    except VersionedImportError as exc:
-        plan["error"] = f"{plan['manifest']}: {exc}"
-    return plan
-
-
-def _add_resolution(plan: "Plan", manifest: "Manifest", lock: "Lock | None") -> None:
-    from packaging.requirements import Requirement
-
-    from versioned_import.resolve import resolve
-    from versioned_import.store import Store
-
-    requirements, pins, locked = manifest.requirements, None, ""
-    if lock is not None and lock.fresh_for(manifest):
-        pins = lock.pins()
-        # A lock with no manifest requirements beside it is the list itself.
-        requirements = requirements or [Requirement(f"{n}=={v}") for n, v in pins.items()]
-        locked = f" [locked in {os.path.basename(lock.path)}]"
-    elif lock is not None:
-        plan["notice"] = (
-            f"{lock.path} is stale: {manifest.path} changed after it was written, so the versions "
-            "come from the store instead; run `vimport sync` to update the lock"
-        )
-    store = Store(plan["store"])
-    resolution = resolve(requirements, store, manifest.name, pins)
-    store.add_root(plan["project"])
-    for index, resolved in enumerate(resolution):
-        entry = resolved.entry
-        site = entry.site_dir
-        why = resolved.why + locked
-        plan["dists"].append((entry.name, entry.version, entry.tag, site, entry.dist_info, why))
-        for name in entry.top_level:
-            plan["modules"].setdefault(name, []).append(index)
-        plan["pth"].extend((site, pth) for pth in entry.pth_files)
-
-
 def compute_in_child(project: str, store: str, tool_paths: list[str]) -> "Plan":
-    """``compute`` in a fresh interpreter that sees the tool's dependencies, not the project."""
+    """``planner.compute`` in a fresh interpreter that sees the tool's dependencies, not the
+    project's."""
     import subprocess
 
     code = (
-        f"import sys; sys.path[:0] = {tool_paths!r}; from versioned_import.plan import main; main()"
+        f"import sys; sys.path[:0] = {tool_paths!r}; "
+        "from versioned_import.planner import main; main()"
     )
     env = dict(os.environ, VIMPORT_DISABLE="1")
     child = subprocess.run(
@@ -195,9 +110,3 @@ def compute_in_child(project: str, store: str, tool_paths: list[str]) -> "Plan":
         raise RuntimeError(f"computing the plan failed: {lines[-1]}")
     plan: Plan = marshal.loads(child.stdout)
     return plan
-
-
-def main() -> None:
-    """The child's side of ``compute_in_child``: ``argv`` is ``[project, store]``."""
-    project, store = sys.argv[1:3]
-    sys.stdout.buffer.write(marshal.dumps(compute(project, store)))

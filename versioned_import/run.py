@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from versioned_import import plan as plans
+from versioned_import import planner
 from versioned_import.errors import HookError, VersionedImportError
 
 __all__ = ["command_for", "entry_scripts", "hook_is_active", "run", "script_names"]
@@ -90,7 +91,7 @@ def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | No
                 f"{sys.executable}: the hook is not installed, so a command would not see the "
                 "project's versions; run `vimport hook install`"
             )
-        plan = plans.load_fresh(project, store) or plans.compute(project, store)
+        plan = plans.load_fresh(project, store) or planner.compute(project, store)
         plans.save(plan)
         if plan["error"]:
             raise VersionedImportError(plan["error"])
