@@ -61,6 +61,8 @@ class Lock:
 
 def read_lock(path: str) -> Lock | None:
     """The lock at ``path`` as selected for this interpreter, or None when there is none."""
+    if not os.path.exists(path):
+        return None  # before importing packaging.pylock: ~6 ms of every plan without a lock
     from packaging.pylock import (
         PackageSdist,
         PackageWheel,
@@ -69,8 +71,6 @@ def read_lock(path: str) -> Lock | None:
         PylockValidationError,
     )
 
-    if not os.path.exists(path):
-        return None
     data = load_toml(path)
     try:
         pylock = Pylock.from_dict(data)
