@@ -26,8 +26,9 @@ class ManifestError(VersionedImportError, ValueError):
 
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
-        self.problems = problems
-        super().__init__(f"{path}: " + "; ".join(problems))
+        # packaging draws a caret diagram under a bad requirement: the hook prints one line.
+        self.problems = [" ".join(problem.split()) for problem in problems]
+        super().__init__(f"{path}: " + "; ".join(self.problems))
 
 
 class ResolutionError(VersionedImportError):

@@ -9,6 +9,7 @@ import posixpath
 import stat
 import sys
 import zipfile
+import zlib
 from email.parser import HeaderParser
 
 from versioned_import import layout
@@ -19,6 +20,7 @@ __all__ = ["install_wheel"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
+_COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
 def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[Entry, bool]:
@@ -72,37 +74,63 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
     )
     try:
         with zipfile.ZipFile(wheel) as archive:
-            _check_archive(wheel, archive)
+            names = _check_archive(wheel, archive)
         with WheelFile.open(wheel) as source:  # type: ignore[arg-type]
             _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
             if "METADATA" not in source.dist_info_filenames:
                 raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
             source.validate_record()
+            _check_record_lists_only_members(wheel, source.read_dist_info("RECORD"), names)
             install(source, destination, {"INSTALLER": b"versioned-import\n"})
-            dist_info = source.dist_info_dir
+            return _describe_entry(wheel, staged, source.dist_info_dir, tag, origin)
     except WheelError:
         raise
-    except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as exc:
+    # zlib.error, EOFError, NotImplementedError: a damaged or exotic member, met when read.
+    except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError, zlib.error,
+            EOFError, NotImplementedError) as exc:  # fmt: skip
         raise WheelError(wheel, _describe(exc)) from exc
-    return _describe_entry(wheel, staged, dist_info, tag, origin)
 
 
 def _describe(exc: BaseException) -> str:
     issues = getattr(exc, "issues", None)
     if issues:
         return "; ".join(issues)
+    if exc.args and isinstance(exc.args[-1], str):  # installer's InvalidWheelSource(source, msg)
+        return exc.args[-1]
     return str(exc) or type(exc).__name__
 
 
-def _check_archive(wheel: str, archive: zipfile.ZipFile) -> None:
-    """What installer lets through: a name twice (which copy wins?) and symbolic links."""
+def _check_archive(wheel: str, archive: zipfile.ZipFile) -> set[str]:
+    """What installer lets through, or loops on: a name twice (which copy wins?), symbolic
+    links, and names that are absolute, have empty, "." or ".." parts, or put a file directly in
+    the .data directory. Returns the members' names."""
     seen: set[str] = set()
     for info in archive.infolist():
-        if info.filename in seen:
-            raise WheelError(wheel, f"{info.filename} is in the archive twice; rebuild the wheel")
-        seen.add(info.filename)
+        name = info.filename
+        if name in seen:
+            raise WheelError(wheel, f"{name} is in the archive twice; rebuild the wheel")
+        seen.add(name)
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise WheelError(wheel, f"{info.filename} is a symbolic link; wheels hold files only")
+            raise WheelError(wheel, f"{name} is a symbolic link; wheels hold files only")
+        parts = name.rstrip("/").split("/")
+        if name.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise WheelError(wheel, f"{name!r} is not a plain relative path inside the wheel")
+        if info.compress_type not in _COMPRESSIONS:
+            raise WheelError(
+                wheel, f"{name} uses zip compression method {info.compress_type}, which Python "
+                "cannot read; rebuild the wheel"
+            )  # fmt: skip
+        if parts[0].endswith(".data") and len(parts) < 3 and not name.endswith("/"):
+            raise WheelError(wheel, f"{name!r} lies in the .data directory outside any scheme")
+    return seen
+
+
+def _check_record_lists_only_members(wheel: str, record: str, members: set[str]) -> None:
+    """installer checks that every member is in RECORD, not that every RECORD line is a member."""
+    listed = {row[0] for row in csv.reader(record.splitlines()) if row}
+    missing = sorted(listed - members)
+    if missing:
+        raise WheelError(wheel, f"RECORD lists {', '.join(missing)}, which the wheel lacks")
 
 
 def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
@@ -126,16 +154,20 @@ def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
 
 def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str, origin: str) -> Entry:
     site = os.path.join(staged, layout.SITE_DIR)
-    with open(os.path.join(site, dist_info, "METADATA"), encoding="utf-8") as f:
-        metadata = HeaderParser().parse(f)
-    if not metadata["Name"] or not metadata["Version"]:
-        raise WheelError(wheel, f"{dist_info}/METADATA lacks its Name or Version field")
+    try:
+        with open(os.path.join(site, dist_info, "METADATA"), encoding="utf-8") as f:
+            metadata = HeaderParser().parse(f)
+        if not metadata["Name"] or not metadata["Version"]:
+            raise ValueError("it lacks its Name or Version field")
+        version = _normalized(metadata["Version"])
+    except ValueError as exc:  # also UnicodeDecodeError and InvalidVersion
+        raise WheelError(wheel, f"{dist_info}/METADATA: {exc}") from exc
     with open(os.path.join(site, dist_info, "RECORD"), encoding="utf-8", newline="") as f:
         record = [row[0] for row in csv.reader(f) if row]
     top_level, pth_files, size = _scan_record(site, record)
     entry = Entry(
         name=metadata["Name"],
-        version=_normalized(metadata["Version"]),
+        version=version,
         tag=tag,
         wheel=os.path.basename(wheel),
         sha256=_sha256(wheel),

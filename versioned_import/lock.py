@@ -85,6 +85,10 @@ def read_lock(path: str) -> Lock | None:
             raise ManifestError(
                 path, [f"package {package.name}: only wheels and sdists of a version are supported"]
             )
+        if "sha256" not in chosen.hashes:
+            raise ManifestError(
+                path, [f"package {package.name}: {chosen.filename} has no sha256 hash to check"]
+            )
         location = chosen.url or os.path.join(os.path.dirname(path), chosen.path or "")
         artifact = Artifact(location, chosen.hashes["sha256"], chosen.size,
                             isinstance(chosen, PackageWheel))  # fmt: skip

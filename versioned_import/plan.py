@@ -13,7 +13,7 @@ import os
 import sys
 
 from versioned_import import __version__  # bundled
-from versioned_import.locations import user_cache_dir  # bundled
+from versioned_import.locations import make_dirs, replace_file, user_cache_dir  # bundled
 
 # ``typing`` costs milliseconds at start-up; mypy treats this name as true.
 TYPE_CHECKING = False
@@ -79,12 +79,9 @@ def load_fresh(project: str, store: str) -> "Plan | None":
 def save(plan: "Plan") -> None:
     """Store ``plan`` atomically; a cache that cannot be written only costs speed."""
     path = plan_file(plan["project"], plan["store"])
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
-            marshal.dump(plan, f)
-        os.replace(tmp, path)
+        make_dirs(os.path.dirname(path))
+        replace_file(path, marshal.dumps(plan))
     except OSError:
         pass
 

@@ -280,8 +280,8 @@ def _read_requirements_file(
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
-    except OSError as exc:
-        problems.append(f"tool.vimport.requirements: cannot read {path} ({exc.strerror})")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        problems.append(f"tool.vimport.requirements: cannot read {path!r} ({exc})")
         return
     for number, raw in enumerate(lines, 1):
         line = raw.split(" #")[0].strip() if not raw.lstrip().startswith("#") else ""

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from versioned_import import layout
 from versioned_import.errors import StoreError
+from versioned_import.locations import make_dirs, replace_file
 
 __all__ = ["Entry", "Store", "make_read_only", "remove_tree"]
 
@@ -103,7 +104,7 @@ class Store:
 
         Debris that killed installers left behind is removed first."""
         parent = layout.staging_dir(self.root)
-        os.makedirs(parent, exist_ok=True)
+        make_dirs(parent)
         self.remove_debris()
         directory = tempfile.mkdtemp(prefix=f"{_owner()}-", dir=parent)
         try:
@@ -133,8 +134,9 @@ class Store:
         file, so a second lock of one name in one process waits for ever."""
         import filelock
 
-        os.makedirs(layout.locks_dir(self.root), exist_ok=True)
-        with filelock.FileLock(os.path.join(layout.locks_dir(self.root), f"{name}.lock")):
+        make_dirs(layout.locks_dir(self.root))
+        path = os.path.join(layout.locks_dir(self.root), f"{name}.lock")
+        with filelock.FileLock(path, mode=0o644):
             yield
 
     def publish(self, staged: str, name: str, version: str, tag: str) -> bool:
@@ -145,7 +147,7 @@ class Store:
         with self.lock(name):
             if os.path.isdir(target):
                 return False
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            make_dirs(os.path.dirname(target))
             # Moving a directory to another parent rewrites its "..", which needs write
             # permission on the directory itself: it becomes read-only once in place.
             os.chmod(staged, 0o755)
@@ -158,7 +160,7 @@ class Store:
         """Rename the published entry directory ``entry`` into trash/ (the caller holds its
         name's lock); returns its new path, or None when it is gone already."""
         trash = layout.trash_dir(self.root)
-        os.makedirs(trash, exist_ok=True)
+        make_dirs(trash)
         target = os.path.join(trash, f"{_owner()}-{os.urandom(6).hex()}")
         try:
             os.chmod(entry, 0o755)  # as in publish: a move to another parent rewrites ".."
@@ -177,11 +179,8 @@ class Store:
         path = os.path.join(directory, hashlib.sha256(project.encode()).hexdigest()[:32])
         with contextlib.suppress(OSError):
             if not os.path.exists(path):
-                os.makedirs(directory, exist_ok=True)
-                tmp = f"{path}.{os.getpid()}.tmp"
-                with open(tmp, "w", encoding="utf-8") as f:
-                    f.write(project + "\n")
-                os.replace(tmp, path)
+                make_dirs(directory)
+                replace_file(path, f"{project}\n".encode())
 
     def roots(self) -> dict[str, str]:
         """Every remembered project: root file -> project path."""
@@ -195,11 +194,7 @@ class Store:
 
     def touch_generation(self) -> None:
         """Tell every hook that the store changed, so their plans are computed again."""
-        path = layout.generation_file(self.root)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="ascii") as f:
-            f.write(f"{time.time_ns()}\n")
-        os.replace(tmp, path)
+        replace_file(layout.generation_file(self.root), f"{time.time_ns()}\n".encode())
 
 
 _HOST = socket.gethostname().replace("@", "_")
