@@ -151,6 +151,49 @@ def test_vimport_run_runs_a_script_from_the_wheels_data_scripts(
     assert done.stdout == "greeter 1.0 ['a', 'b']\n"
 
 
+# --- IPython and Jupyter kernels -------------------------------------------------------------
+
+_KERNEL = """
+from jupyter_client.manager import start_new_kernel
+
+manager, client = start_new_kernel()
+out = []
+client.execute_interactive(
+    "import six, sys; print(six.__version__, sys.executable)",
+    output_hook=lambda message: out.append(message["content"].get("text", "")),
+    timeout=120,
+)
+client.stop_channels()
+manager.shutdown_kernel(now=True)
+print("".join(out).strip())
+"""
+
+
+@pytest.mark.network
+def test_ipython_and_a_jupyter_kernel_started_from_a_project_see_its_versions(
+    tool_python: Path, synced: Synced
+) -> None:
+    # jupyter_client starts the kernel as a child of sys.executable: like a venv's kernel, it
+    # inherits the project.
+    project = synced.project("notebook", ["ipykernel==6.29.5", "six==1.16.0"])
+
+    kernel = run([tool_python, "-c", _KERNEL], cwd=project, env=synced.env)
+    ipython = _cli(
+        tool_python,
+        project,
+        synced.env,
+        "run",
+        "ipython",
+        "-c",
+        "import six; print(six.__version__)",
+    )
+
+    assert kernel.returncode == 0, kernel.stderr
+    assert kernel.stdout.splitlines()[-1] == f"1.16.0 {tool_python}"
+    assert ipython.returncode == 0, ipython.stderr
+    assert ipython.stdout.strip().splitlines()[-1] == "1.16.0"
+
+
 # --- shims ---------------------------------------------------------------------------------
 
 
