@@ -93,3 +93,21 @@ def locked_versions(project: Path) -> dict[str, str]:
     with open(project / "pylock.toml", "rb") as f:
         lock = tomllib.load(f)
     return {canonicalize_name(p["name"]): p["version"] for p in lock["packages"]}
+
+
+# A test module for pytest-timeout: one test passes, one is stopped by its timeout marker.
+TIMEOUT_TESTS = """
+import time
+
+import pytest
+
+
+@pytest.mark.timeout(30)
+def test_quick():
+    assert True
+
+
+@pytest.mark.timeout(0.5)
+def test_slow():
+    time.sleep(10)
+"""

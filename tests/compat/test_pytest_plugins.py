@@ -7,32 +7,16 @@ from pathlib import Path
 import pytest
 
 from tests.compat.conftest import Corpus
-from tests.compat.harness import run
+from tests.compat.harness import TIMEOUT_TESTS, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.network]
-
-_TESTS = """
-import time
-
-import pytest
-
-
-@pytest.mark.timeout(30)
-def test_quick():
-    assert True
-
-
-@pytest.mark.timeout(0.5)
-def test_slow():
-    time.sleep(10)
-"""
 
 
 def _pytest(corpus: Corpus, *args: str, **env: str) -> tuple[int, str]:
     project = corpus.project("main")
     directory = project / "plugin_tests"
     directory.mkdir(exist_ok=True)
-    (directory / "test_timeouts.py").write_text(_TESTS, encoding="utf-8")
+    (directory / "test_timeouts.py").write_text(TIMEOUT_TESTS, encoding="utf-8")
     command: list[str | Path] = [corpus.python, "-I", "-m", "pytest", "-p", "no:cacheprovider"]
     command += args
     done = run(command, cwd=directory, env={**corpus.env, **env}, timeout=60)

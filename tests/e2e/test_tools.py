@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.compat.harness import isolated_env, run, sync, tool_venv, write_project
+from tests.compat.harness import TIMEOUT_TESTS, isolated_env, run, sync, tool_venv, write_project
 from tests.conftest import vimport
 from versioned_import.hook import site_dir_of
 from versioned_import.wheelbuild import build_wheel
@@ -88,23 +88,6 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Synced:
     return Synced(tmp_path_factory.mktemp("synced"))
 
 
-_TIMEOUT_TESTS = """
-import time
-
-import pytest
-
-
-@pytest.mark.timeout(30)
-def test_quick():
-    assert True
-
-
-@pytest.mark.timeout(0.5)
-def test_slow():
-    time.sleep(10)
-"""
-
-
 # --- vimport run ---------------------------------------------------------------------------
 
 
@@ -113,7 +96,7 @@ def test_vimport_run_pytest_runs_the_projects_pytest(tool_python: Path, synced: 
     new, old = synced.new(), synced.old()
     tests = new / "run_tests"  # a subdirectory: `vimport run` finds the project above it
     tests.mkdir(exist_ok=True)
-    (tests / "test_timeouts.py").write_text(_TIMEOUT_TESTS)
+    (tests / "test_timeouts.py").write_text(TIMEOUT_TESTS)
 
     versions = [_cli(tool_python, p, synced.env, "run", "pytest", "--version") for p in (new, old)]
     suite = _cli(tool_python, tests, synced.env, "run", "pytest", "-q", "-p", "no:cacheprovider")
@@ -236,7 +219,7 @@ def test_python_m_pytest_loads_a_plugin_distribution(tool_python: Path, synced: 
     project = synced.new()
     tests = project / "plugin_tests"
     tests.mkdir(exist_ok=True)
-    (tests / "test_timeouts.py").write_text(_TIMEOUT_TESTS)
+    (tests / "test_timeouts.py").write_text(TIMEOUT_TESTS)
     command: list[str | Path] = [tool_python, "-I", "-m", "pytest", "-p", "no:cacheprovider"]
     command.append("--strict-markers")
 
