@@ -16,7 +16,7 @@ from versioned_import import layout
 from versioned_import.errors import WheelError
 from versioned_import.store import Entry, Store, make_read_only
 
-__all__ = ["install_wheel"]
+__all__ = ["file_digest", "install_wheel"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -170,7 +170,7 @@ def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str, origin: s
         version=version,
         tag=tag,
         wheel=os.path.basename(wheel),
-        sha256=_sha256(wheel),
+        sha256=file_digest(wheel).hex(),
         size=size,
         dist_info=dist_info,
         top_level=top_level,
@@ -220,9 +220,10 @@ def _normalized(version: str) -> str:
     return str(Version(version))
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
+def file_digest(path: str, algorithm: str = "sha256") -> bytes:
+    """The digest of the file at ``path``, read a block at a time (wheels can be large)."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return digest.digest()

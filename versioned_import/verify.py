@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from versioned_import import layout
 from versioned_import.errors import StoreError, VersionedImportError
 from versioned_import.gc import Key, entry_dirs
+from versioned_import.install import file_digest, install_wheel
 from versioned_import.store import Entry, Store, remove_tree
 
 __all__ = ["Fixed", "Problem", "Report", "fix", "verify_entry", "verify_store"]
@@ -202,20 +203,12 @@ def _check_file(full: str, digest: str, size: str) -> str | None:
     if algorithm not in hashlib.algorithms_guaranteed or algorithm.startswith("shake_"):
         return f"RECORD's hash algorithm {algorithm!r} is not one this Python checks"
     try:
-        actual = _record_form(_digest(full, algorithm))
+        actual = _record_form(file_digest(full, algorithm))
     except OSError as exc:
         return f"unreadable ({exc.strerror})"
     if actual != expected:
         return f"content changed: {algorithm} {actual}, RECORD says {expected}"
     return None
-
-
-def _digest(path: str, algorithm: str) -> bytes:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()
 
 
 def _record_form(digest: bytes) -> str:
@@ -310,7 +303,7 @@ def _obtain(entry: Entry, downloads: str) -> tuple[str | None, str]:
         return None, "no such file"
     try:
         # Checked here for a fetched wheel too: whatever pip did, this is the file installed.
-        actual = _digest(wheel, "sha256").hex()
+        actual = file_digest(wheel).hex()
     except OSError as exc:
         return None, f"unreadable: {exc.strerror}"
     if actual != entry.sha256:
@@ -333,7 +326,6 @@ def _reinstall(store: Store, path: str, entry: Entry, wheel: str) -> Entry:
     """Move the damaged entry at ``path`` aside and install ``wheel`` in its place. When the
     install fails, the damaged entry is put back, so the store is as it was, and the error
     raised. Publishing rewrites the generation file; putting back does it too."""
-    from versioned_import.install import install_wheel
 
     name = _key(path)[0]
     with store.lock(name):
