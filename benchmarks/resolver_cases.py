@@ -34,8 +34,8 @@ def resolution(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
 
     from benchmarks.fabricate import fabricate
     from versioned_import import hook, planner
-    from versioned_import.install import install_wheel
     from versioned_import.store import Store
+    from versioned_import.store.install import install_wheel
 
     root = setup.work / "case5"
     graph = fabricate(root / "wheels")

@@ -90,7 +90,7 @@ def build(work: Path, cache: Path, env: dict[str, str]) -> Setup:
     project = str(write_project(work / "project"))
     outside = work / "outside"
     outside.mkdir()
-    from versioned_import.discover import find_project
+    from versioned_import._runtime.discover import find_project
 
     if find_project(str(outside)) is not None:
         raise BenchmarkError(f"{outside} lies inside a project; pass --keep DIR outside any")

@@ -168,7 +168,7 @@ def build(work: Path, wheel_cache: Path) -> Setup:
     project = write_project(work / "project", name="peers-bench")
     outside = work / "outside"
     outside.mkdir()
-    from versioned_import.discover import find_project
+    from versioned_import._runtime.discover import find_project
 
     if find_project(str(outside)) is not None:
         raise BenchmarkError(f"{outside} lies inside a project; pass --keep DIR outside any")

@@ -5,9 +5,9 @@
 import os
 import sys
 
-# Replaced by the source of versioned_import/discover.py when installed: outside a project,
+# Replaced by the source of versioned_import/_runtime/discover.py when installed: outside a project,
 # start-up then imports nothing.
-from versioned_import.discover import project_for_process
+from versioned_import._runtime.discover import project_for_process
 
 _VIMPORT_TOOL_PATHS: list[str] = []
 _VIMPORT_CHAINED = ""

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from versioned_import.install import install_wheel
 from versioned_import.store import Store
+from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import build_wheel
 
 MakeWheel = Callable[..., Path]

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from versioned_import import layout
-from versioned_import.store import Entry, Store
+from versioned_import.store import Entry, Store, layout
 
 __all__ = [
     "Snapshot",

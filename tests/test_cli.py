@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import FillStore, MakeProject, MakeWheel
 from versioned_import import __version__
 from versioned_import.cli import main
-from versioned_import.store import Store
+from versioned_import.store import Key, Store
 
 Capture = pytest.CaptureFixture[str]
 
@@ -168,7 +168,7 @@ def test_show_prints_the_resolution(resolved_project: tuple[Path, Store], capsys
     alpha, beta = (re.split(r"\s{2,}", line) for line in lines[2:])
     assert alpha[:4] == ["alpha, alpha_extras", "alpha", "1.0", "app requires alpha"]
     assert beta[:4] == ["beta", "beta", "2.0", "app requires alpha -> alpha 1.0 requires beta"]
-    assert alpha[4] == os.path.join(store.entry_dir("alpha", "1.0", "py3-none-any"), "site")
+    assert alpha[4] == os.path.join(store.entry_dir(Key("alpha", "1.0", "py3-none-any")), "site")
 
 
 def test_show_json_is_machine_readable(

@@ -22,12 +22,13 @@ from tests.storecheck import (
     snapshot,
     staging_leftovers,
 )
-from versioned_import.store import Store
+from versioned_import.store import Key, Store
 
 # Imports first (they take longer than an install of a small wheel), then the start signal.
 _INSTALLER = """
 import os, sys, time
-from versioned_import import cli, install  # noqa: F401
+from versioned_import import cli  # noqa: F401
+from versioned_import.store import install  # noqa: F401
 import filelock, installer.destinations, packaging.tags  # noqa: F401
 go = sys.argv[1]
 print("ready", flush=True)
@@ -196,6 +197,6 @@ def test_a_running_project_is_not_disturbed_by_installs_of_new_versions(
     assert result["rounds"] >= 20
     [(version, value, origin, metadata)] = result["seen"]
     assert (version, value, metadata) == ("1.0", 42, "1.0")
-    assert origin.startswith(store.entry_dir("lib", "1.0", "py3-none-any"))
+    assert origin.startswith(store.entry_dir(Key("lib", "1.0", "py3-none-any")))
     assert set(started) == {(0, "1.0\n", "")}
     assert len(assert_store_sound(store)) == 7

@@ -23,8 +23,7 @@ import pytest
 
 from tests.conftest import vimport
 from tests.storecheck import assert_entry_holds_wheel, assert_store_sound, staging_leftovers
-from versioned_import import layout
-from versioned_import.store import Store
+from versioned_import.store import Key, Store, layout
 from versioned_import.wheelbuild import build_wheel
 
 _NAME, _VERSION, _TAG = "bigpkg", "1.0", "py3-none-any"
@@ -60,7 +59,7 @@ def _phase(store: Store, pid: int) -> str:
     """How far the (dead) installer ``pid`` got, read from what it left."""
     staged = _staged(store, pid)
     if staged is None:
-        published = os.path.isdir(store.entry_dir(_NAME, _VERSION, _TAG))
+        published = os.path.isdir(store.entry_dir(Key(_NAME, _VERSION, _TAG)))
         return "published" if published else "before staging"
     if (staged / layout.ENTRY_FILE).exists():
         return "before publish"
@@ -118,7 +117,7 @@ def test_an_installer_killed_while_installing_leaves_no_entry(
     assert _kill_when(store, child, ready) == expected
 
     # Half a directory exists in staging/, nothing under entries/.
-    assert not os.path.exists(store.entry_dir(_NAME, _VERSION, _TAG))
+    assert not os.path.exists(store.entry_dir(Key(_NAME, _VERSION, _TAG)))
     assert assert_store_sound(store) == []
     assert len(staging_leftovers(store)) == 1
     _assert_recovers(store, big_wheel)
@@ -134,13 +133,13 @@ def test_an_installer_killed_while_waiting_to_publish_leaves_no_entry(
         done = (staged / layout.ENTRY_FILE).exists()
         return done and staged.stat().st_mode & 0o777 == 0o555
 
-    os.makedirs(layout.locks_dir(store.root), exist_ok=True)
-    with filelock.FileLock(os.path.join(layout.locks_dir(store.root), f"{_NAME}.lock")):
+    os.makedirs(layout.mutex_dir(store.root), exist_ok=True)
+    with filelock.FileLock(os.path.join(layout.mutex_dir(store.root), f"{_NAME}.lock")):
         child = _start(store, big_wheel)
 
         assert _kill_when(store, child, waiting_for_the_lock) == "before publish"
 
-    assert not os.path.exists(store.entry_dir(_NAME, _VERSION, _TAG))
+    assert not os.path.exists(store.entry_dir(Key(_NAME, _VERSION, _TAG)))
     assert assert_store_sound(store) == []
     assert len(staging_leftovers(store)) == 1
     _assert_recovers(store, big_wheel)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MakeProject
-from versioned_import.discover import (
+from versioned_import._runtime.discover import (
     find_project,
     is_tool_process,
     project_for_process,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from versioned_import.edit import add_requirements, remove_requirements
 from versioned_import.errors import ManifestError
+from versioned_import.project.edit import add_requirements, remove_requirements
 
 if sys.version_info >= (3, 11):
     import tomllib

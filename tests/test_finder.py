@@ -13,9 +13,10 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from tests.conftest import FillStore, MakeProject
-from versioned_import import plan, planner
-from versioned_import.finder import MissingFinder, ProjectFinder
-from versioned_import.store import Store
+from versioned_import import planner
+from versioned_import._runtime import plan
+from versioned_import._runtime.finder import MissingFinder, ProjectFinder
+from versioned_import.store import Key, Store
 
 # Names no other test or installed distribution uses, so nothing cached can answer for them.
 _LIB = "vimport_finder_lib"
@@ -30,7 +31,9 @@ def _plan(project: Path, store: Store) -> plan.Plan:
 
 def _site(store: Store, name: str, version: str) -> str:
     # Entries live under the canonical name: vimport-finder-lib for vimport_finder_lib.
-    return os.path.join(store.entry_dir(canonicalize_name(name), version, "py3-none-any"), "site")
+    return os.path.join(
+        store.entry_dir(Key(canonicalize_name(name), version, "py3-none-any")), "site"
+    )
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ from tests.conftest import MakeWheel, RunHooked
 from tests.storecheck import assert_nothing_written
 from versioned_import.cli import main
 from versioned_import.errors import ManifestError
-from versioned_import.lock import read_lock
-from versioned_import.project import read_manifest
-from versioned_import.script import read_script
+from versioned_import.project.inline import read_script
+from versioned_import.project.pylock import read_lock
+from versioned_import.project.pyproject import read_manifest
 from versioned_import.store import Store
 from versioned_import.wheelbuild import record_hash
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MakeWheel
-from versioned_import import layout
 from versioned_import.errors import WheelError
-from versioned_import.install import install_wheel
-from versioned_import.store import Store
+from versioned_import.store import Key, Store, layout
+from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import record_hash
 
 _DIST_INFO = "demo-1.0.dist-info"
@@ -296,7 +295,7 @@ def test_entry_json_describes_the_wheel(store: Store, make_wheel: MakeWheel) -> 
     assert entry.size > 0
     assert len(entry.sha256) == 64
     # Stored under the canonical name and the normalized version.
-    assert entry.path == store.entry_dir("demo-pkg", "1.0rc1", "py3-none-any")
+    assert entry.path == store.entry_dir(Key("demo-pkg", "1.0rc1", "py3-none-any"))
 
 
 def test_installing_twice_is_a_no_op(store: Store, demo_wheel: Path) -> None:

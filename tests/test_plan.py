@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from tests.conftest import FillStore, MakeProject
-from versioned_import import __version__, hook, plan, planner
-from versioned_import.store import Store
+from versioned_import import __version__, hook, planner
+from versioned_import._runtime import plan
+from versioned_import.store import Store, layout
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +53,24 @@ def test_compute_describes_the_resolution(project: Path, filled: Store) -> None:
     assert computed["system_site"] is False
     assert computed["paths"] == [str(project)]
     assert computed["dists"] == [
-        ("alpha", "1.0", "py3-none-any", alpha.site_dir, alpha.dist_info, "app requires alpha"),
-        ("beta", "2.0", "py3-none-any", beta.site_dir, beta.dist_info, "app requires beta==2.0"),
+        {
+            "name": "alpha",
+            "canonical": "alpha",
+            "version": "1.0",
+            "tag": "py3-none-any",
+            "site": alpha.site_dir,
+            "dist_info": alpha.dist_info,
+            "why": "app requires alpha",
+        },
+        {
+            "name": "beta",
+            "canonical": "beta",
+            "version": "2.0",
+            "tag": "py3-none-any",
+            "site": beta.site_dir,
+            "dist_info": beta.dist_info,
+            "why": "app requires beta==2.0",
+        },
     ]
     assert computed["modules"] == {"alpha": [0], "beta": [1], "beta_helpers": [1]}
     assert computed["pth"] == [(alpha.site_dir, "alpha-init.pth")]
@@ -142,7 +160,7 @@ def test_a_plan_of_another_tool_or_format_is_not_used(
     project: Path, filled: Store, key: str, value: object
 ) -> None:
     computed = planner.compute(str(project), filled.root)
-    computed[key] = value
+    cast("dict[str, object]", computed)[key] = value
     plan.save(computed)
     assert plan.load_fresh(str(project), filled.root) is None
 
@@ -175,3 +193,14 @@ def test_saving_into_an_unwritable_cache_does_not_raise(
 def test_compute_in_child_gives_the_same_plan(project: Path, filled: Store) -> None:
     child = plan.compute_in_child(str(project), filled.root, hook.tool_paths())
     assert child == planner.compute(str(project), filled.root)
+
+
+def test_computing_writes_nothing_and_a_use_remembers_the_root(
+    project: Path, filled: Store
+) -> None:
+    # `vimport show` and `vimport gc` compute plans: neither may write into the store.
+    roots = Path(layout.roots_dir(filled.root))
+    planner.compute(str(project), filled.root)
+    assert not roots.exists()
+    planner.compute_for_use(str(project), filled.root)
+    assert filled.roots() == {str(roots / os.listdir(roots)[0]): str(project)}

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import MakeProject
 from versioned_import.errors import ManifestError
-from versioned_import.project import import_roots, read_manifest
+from versioned_import.project.pyproject import import_roots, read_manifest
 
 
 def _write(directory: Path, text: str) -> Path:

@@ -29,11 +29,12 @@ from hypothesis import strategies as st
 
 from tests.storecheck import assert_entry_holds_wheel, assert_nothing_written, assert_store_sound
 from versioned_import.errors import ManifestError, WheelError
-from versioned_import.install import install_wheel
-from versioned_import.lock import Lock, read_lock
-from versioned_import.project import Manifest, read_manifest
-from versioned_import.script import read_script
+from versioned_import.project.inline import read_script
+from versioned_import.project.manifest import Manifest
+from versioned_import.project.pylock import Lock, read_lock
+from versioned_import.project.pyproject import read_manifest
 from versioned_import.store import Store, remove_tree
+from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import build_wheel, record_hash
 
 # When a property fails, hypothesis's pytest plugin imports libcst to suggest a patch; an old

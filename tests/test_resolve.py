@@ -27,9 +27,9 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import MakeWheel
 from versioned_import.errors import ResolutionError, StoreError
-from versioned_import.install import install_wheel
-from versioned_import.resolve import resolve
-from versioned_import.store import Store
+from versioned_import.resolve import resolve_from_store as resolve
+from versioned_import.store import Key, Store
+from versioned_import.store.install import install_wheel
 
 ROOT = "project"
 CASES = sorted((Path(__file__).parent / "data" / "resolve").glob("*.json"))
@@ -99,4 +99,4 @@ def test_no_requirements_resolve_to_nothing(store: Store, make_wheel: MakeWheel)
 def test_resolved_entries_point_into_the_store(store: Store, make_wheel: MakeWheel) -> None:
     _install_index(store, make_wheel, [{"name": "alpha", "version": "1.0"}])
     (resolved,) = resolve([Requirement("alpha")], store, ROOT)
-    assert resolved.entry.path == store.entry_dir("alpha", "1.0", "py3-none-any")
+    assert resolved.entry.path == store.entry_dir(Key("alpha", "1.0", "py3-none-any"))

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FillStore
-from versioned_import import layout
 from versioned_import.errors import StoreError
-from versioned_import.store import Entry, Store, make_read_only, remove_tree
+from versioned_import.store import Entry, Key, Store, layout, make_read_only, remove_tree
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
@@ -34,59 +33,101 @@ def _write_bits(top: str) -> list[str]:
     return found
 
 
-def test_publish_moves_the_staged_directory_into_place(store: Store) -> None:
-    with store.staging() as staged:
-        _stage(staged, "first")
-        assert store.publish(staged, "demo", "1.0", "py3-none-any")
-        # Published by rename: the staged directory is gone, nothing is copied.
-        assert not os.path.exists(staged)
-    target = Path(store.entry_dir("demo", "1.0", "py3-none-any"))
-    assert (target / layout.SITE_DIR / "marker.txt").read_text(encoding="utf-8") == "first"
+KEY = Key("demo", "1.0", "py3-none-any")
 
 
-def test_publish_never_replaces_an_existing_entry(store: Store) -> None:
-    with store.staging() as staged:
-        _stage(staged, "first")
-        store.publish(staged, "demo", "1.0", "py3-none-any")
-    with store.staging() as staged:
-        _stage(staged, "second")
-        assert store.publish(staged, "demo", "1.0", "py3-none-any") is False
-    target = Path(store.entry_dir("demo", "1.0", "py3-none-any"))
-    assert (target / layout.SITE_DIR / "marker.txt").read_text(encoding="utf-8") == "first"
+def _add(store: Store, key: Key, marker: str) -> bool:
+    """Add an entry whose site/ holds ``marker``; whether it was published."""
+    with store.adding(key) as addition:
+        if addition is None:
+            return False
+        _stage(addition.path, marker)
+    # Published by rename: the staged directory is gone, nothing is copied.
+    assert not os.path.exists(addition.path)
+    return addition.published
+
+
+def _marker(store: Store, key: Key) -> str:
+    return Path(store.entry_dir(key), layout.SITE_DIR, "marker.txt").read_text(encoding="utf-8")
+
+
+def test_adding_moves_the_staged_directory_into_place_read_only(store: Store) -> None:
+    assert _add(store, KEY, "first")
+    assert _marker(store, KEY) == "first"
+    assert _write_bits(store.entry_dir(KEY)) == []
+
+
+def test_adding_an_existing_entry_is_a_no_op(store: Store) -> None:
+    _add(store, KEY, "first")
+    assert _add(store, KEY, "second") is False
+    assert _marker(store, KEY) == "first"
+
+
+def test_adding_loses_to_an_entry_published_while_it_was_staged(store: Store) -> None:
+    with store.adding(KEY) as addition:
+        assert addition is not None
+        _stage(addition.path, "late")
+        _add(store, KEY, "first")  # another installer wins the race meanwhile
+    assert addition.published is False
+    assert _marker(store, KEY) == "first"
     # The losing staging directory is cleaned up, not left as debris.
     assert os.listdir(layout.staging_dir(store.root)) == []
 
 
-def test_publish_changes_the_generation_file(store: Store) -> None:
-    with store.staging() as staged:
-        _stage(staged, "x")
-        store.publish(staged, "demo", "1.0", "py3-none-any")
+def test_adding_changes_the_generation_file(store: Store) -> None:
+    _add(store, KEY, "x")
     before = Path(layout.generation_file(store.root)).read_text(encoding="ascii")
-    with store.staging() as staged:
-        _stage(staged, "x")
-        store.publish(staged, "demo", "2.0", "py3-none-any")
+    _add(store, KEY._replace(version="2.0"), "x")
     after = Path(layout.generation_file(store.root)).read_text(encoding="ascii")
     assert after != before
 
 
-def test_publish_that_finds_an_entry_leaves_the_generation_alone(store: Store) -> None:
+def test_adding_that_finds_an_entry_leaves_the_generation_alone(store: Store) -> None:
     # Hooks recompute their plans when the generation changes; a no-op must not cost that.
-    with store.staging() as staged:
-        _stage(staged, "x")
-        store.publish(staged, "demo", "1.0", "py3-none-any")
+    _add(store, KEY, "x")
     before = os.stat(layout.generation_file(store.root)).st_ino
-    with store.staging() as staged:
-        _stage(staged, "y")
-        store.publish(staged, "demo", "1.0", "py3-none-any")
+    _add(store, KEY, "y")
     assert os.stat(layout.generation_file(store.root)).st_ino == before
 
 
 def test_staging_is_removed_when_the_block_fails(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.staging() as staged:
-        _stage(staged, "half-written")
-        make_read_only(staged)
+    with pytest.raises(RuntimeError), store.adding(KEY) as addition:
+        assert addition is not None
+        _stage(addition.path, "half-written")
+        make_read_only(addition.path)
         raise RuntimeError("installation failed half way")
     assert os.listdir(layout.staging_dir(store.root)) == []
+    assert not os.path.exists(store.entry_dir(KEY))
+
+
+def test_removing_takes_the_entry_out_and_prunes_its_parents(store: Store) -> None:
+    _add(store, KEY, "x")
+    before = Path(layout.generation_file(store.root)).read_text(encoding="ascii")
+    with store.removing(KEY) as trash:
+        assert trash is not None and os.path.isdir(trash)
+        assert not os.path.exists(store.entry_dir(KEY))
+    assert not os.path.exists(trash)
+    assert os.listdir(layout.entries_dir(store.root)) == []
+    assert Path(layout.generation_file(store.root)).read_text(encoding="ascii") != before
+
+
+def test_removing_a_missing_entry_yields_none(store: Store) -> None:
+    with store.removing(KEY) as trash:
+        assert trash is None
+
+
+def test_restore_puts_a_removed_entry_back_unless_another_was_published(store: Store) -> None:
+    _add(store, KEY, "first")
+    with store.removing(KEY) as trash:
+        assert trash is not None
+        assert store.restore(trash, KEY)
+    assert _marker(store, KEY) == "first"
+    assert _write_bits(store.entry_dir(KEY)) == []
+    with store.removing(KEY) as trash:
+        assert trash is not None
+        _add(store, KEY, "second")
+        assert store.restore(trash, KEY) is False
+    assert _marker(store, KEY) == "second"
 
 
 def test_installed_entries_are_read_only(fill_store: FillStore) -> None:
@@ -111,7 +152,7 @@ def test_entries_are_sorted_and_read_back(fill_store: FillStore) -> None:
     store = fill_store(("zeta", "1.0"), ("alpha", "2.0"), ("alpha", "1.0"))
     found = [(e.name, e.version) for e in store.entries()]
     assert found == [("alpha", "1.0"), ("alpha", "2.0"), ("zeta", "1.0")]
-    assert all(e.path == store.entry_dir(e.name, e.version, e.tag) for e in store.entries())
+    assert all(e.path == store.entry_dir(Key(e.name, e.version, e.tag)) for e in store.entries())
 
 
 def test_entries_of_an_empty_store_is_empty(store: Store) -> None:

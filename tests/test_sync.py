@@ -15,10 +15,9 @@ import pytest
 from packaging.pylock import Pylock
 
 from tests.conftest import MakeProject
-from versioned_import import layout
 from versioned_import.cli import main
-from versioned_import.install import install_wheel
-from versioned_import.store import Store
+from versioned_import.store import Store, layout
+from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import build_wheel
 
 if sys.version_info >= (3, 11):

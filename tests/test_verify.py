@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FillStore, MakeWheel
-from versioned_import import layout
 from versioned_import.cli import main
-from versioned_import.install import install_wheel
-from versioned_import.store import Store
+from versioned_import.store import Key, Store, layout
+from versioned_import.store.install import install_wheel
 
 Capture = pytest.CaptureFixture[str]
 
@@ -32,7 +31,7 @@ def _verify(store: Store, *args: str) -> int:
 
 
 def _entry(store: Store, name: str, version: str = "1.0") -> Path:
-    return Path(store.entry_dir(name, version, "py3-none-any"))
+    return Path(store.entry_dir(Key(name, version, "py3-none-any")))
 
 
 def _writable(path: Path) -> Path:

@@ -7,11 +7,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from versioned_import import __version__, locations
-from versioned_import.errors import StoreError, VersionedImportError
+from versioned_import import __version__
+from versioned_import._runtime.paths import store_root
+from versioned_import.errors import (
+    PlanError,
+    ProjectNotFoundError,
+    StoreError,
+    UsageError,
+    VersionedImportError,
+)
 from versioned_import.progress import count
-from versioned_import.store import Store
+from versioned_import.store import Entry, Store
 
 __all__ = ["main", "main_entry"]
 
@@ -101,12 +109,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    return Store(args.store or locations.store_root())
+    return Store(args.store or store_root())
 
 
 def _install(args: argparse.Namespace) -> int:
-    from versioned_import.install import install_wheel
     from versioned_import.progress import Reporter
+    from versioned_import.store.install import install_wheel
     from versioned_import.sync import install_requirements
 
     store = _store(args)
@@ -123,14 +131,15 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _project_dir(start: str | None) -> str:
-    from versioned_import.discover import find_project
+    from versioned_import._runtime.discover import find_project
+    from versioned_import.project import is_script
 
     start = start or os.environ.get("VIMPORT_PROJECT") or os.getcwd()
-    if os.path.isfile(start):
+    if is_script(start):
         return os.path.abspath(start)
     project = find_project(start)
     if project is None:
-        raise VersionedImportError(
+        raise ProjectNotFoundError(
             f"{os.path.abspath(start)}: no pyproject.toml with a [tool.vimport] table here or "
             "above; add the table to the project's pyproject.toml"
         )
@@ -147,10 +156,11 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from versioned_import.edit import add_requirements, remove_requirements
+    from versioned_import.project import manifest_file
+    from versioned_import.project.edit import add_requirements, remove_requirements
 
     project = _project_dir(args.project)
-    manifest = os.path.join(project, "pyproject.toml")
+    manifest = manifest_file(project)
     if args.command == "add":
         add_requirements(manifest, args.items)
     else:
@@ -182,9 +192,9 @@ def _show(args: argparse.Namespace) -> int:
     project = _project_dir(args.directory)
     plan = compute(project, _store(args).root)
     if plan["error"]:
-        raise VersionedImportError(plan["error"])
+        raise PlanError(plan["error"])
     if not plan["active"]:
-        raise VersionedImportError(
+        raise ProjectNotFoundError(
             f"{plan['manifest']}: no [tool.vimport] table, so versioned-import leaves this "
             "project alone; add the table to opt in"
         )
@@ -193,14 +203,14 @@ def _show(args: argparse.Namespace) -> int:
     for name, indices in plan["modules"].items():
         for index in indices:
             imports.setdefault(index, []).append(name)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "imports": sorted(imports.get(i, [])),
-            "distribution": d[0],
-            "version": d[1],
-            "tag": d[2],
-            "why": d[5],
-            "path": d[3],
+            "distribution": d["name"],
+            "version": d["version"],
+            "tag": d["tag"],
+            "why": d["why"],
+            "path": d["site"],
         }
         for i, d in enumerate(dists)
     ]
@@ -223,13 +233,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from versioned_import.verify import fix, verify_store
+    from versioned_import.store.verify import fix, verify_store
 
     store = _store(args)
     report = verify_store(store)
     problems = report.problems
     if args.fix and problems:
-        fixed = fix(store, report)
+        fixed = fix(store, report, _fetch_wheel)
         for entry in fixed.reinstalled:
             print(f"reinstalled: {entry.name} {entry.version} [{entry.tag}] from {entry.source}")
         problems = fixed.problems
@@ -250,10 +260,22 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gc(args: argparse.Namespace) -> int:
-    from versioned_import.gc import collect
+def _fetch_wheel(entry: Entry, directory: str) -> str:
+    """The wheel of ``entry`` downloaded from its recorded URL into ``directory``."""
+    from versioned_import.engine import Artifact, Pick
+    from versioned_import.engine.choice import default_engine
+    from versioned_import.progress import Reporter
 
-    result = collect(_store(args), grace_minutes=args.grace, dry_run=args.dry_run)
+    artifact = Artifact(entry.source, entry.sha256, entry.wheel_size, True)
+    pick = Pick(entry.name, entry.version, artifact)
+    return default_engine().fetch([pick], directory, Reporter(-1))[0].wheel
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from versioned_import.planner import compute
+    from versioned_import.store.prune import collect
+
+    result = collect(_store(args), compute, grace_minutes=args.grace, dry_run=args.dry_run)
     forget, remove, free = (
         ("would forget", "would remove", "freeing")
         if result.dry_run
@@ -299,14 +321,12 @@ def _hook(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from versioned_import.discover import find_project
+    from versioned_import._runtime.discover import find_project
     from versioned_import.run import run
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
-        raise VersionedImportError(
-            "vimport run: name the command to run, e.g. `vimport run pytest`"
-        )
+        raise UsageError("vimport run: name the command to run, e.g. `vimport run pytest`")
     if args.shim_dir and not args.project:
         # A shim outside any project runs the next command of that name on PATH.
         project = os.environ.get("VIMPORT_PROJECT") or find_project(os.getcwd())

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from versioned_import import hook
-from versioned_import.install import install_wheel
 from versioned_import.store import Store, remove_tree
+from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import build_wheel
 
 __all__ = ["run_demo"]

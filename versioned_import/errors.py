@@ -6,19 +6,21 @@ what to do about it; the CLI prints that message and exits 1, the hook prints it
 
 from __future__ import annotations
 
+from versioned_import._runtime.errors import PlanError, VersionedImportError
+
 __all__ = [
+    "CommandNotFoundError",
     "HookError",
     "ManifestError",
     "PackageIndexError",
+    "PlanError",
+    "ProjectNotFoundError",
     "ResolutionError",
     "StoreError",
+    "UsageError",
     "VersionedImportError",
     "WheelError",
 ]
-
-
-class VersionedImportError(Exception):
-    """Root of every error this project raises on purpose."""
 
 
 class ManifestError(VersionedImportError, ValueError):
@@ -54,3 +56,16 @@ class HookError(VersionedImportError):
 class PackageIndexError(VersionedImportError, LookupError):
     """The package index cannot give what was asked: unknown name, no such version, no wheel for
     this interpreter, network down. Raised before anything enters the store."""
+
+
+class ProjectNotFoundError(VersionedImportError, LookupError):
+    """No project where one was asked for: no ``pyproject.toml`` with a ``[tool.vimport]``
+    table at or above a directory, or a manifest that does not opt in."""
+
+
+class CommandNotFoundError(VersionedImportError, LookupError):
+    """``vimport run`` was asked for a command neither the project nor ``PATH`` provides."""
+
+
+class UsageError(VersionedImportError, ValueError):
+    """A command line that cannot be carried out as given."""

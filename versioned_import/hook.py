@@ -1,4 +1,5 @@
-"""Install the sitecustomize hook into an interpreter, prove it runs, and remove it again.
+"""Install the sitecustomize hook into an interpreter, prove it runs, and remove it again
+(what it writes is built by ``bundle``).
 
 Two ways in, chosen per interpreter: ``sitecustomize.py`` in its site directory (an existing one
 is renamed and chained), or, when another ``sitecustomize`` earlier on ``sys.path`` would shadow
@@ -14,28 +15,25 @@ import py_compile
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.util import cache_from_source
 from pathlib import Path
 
+from versioned_import._runtime.activate import PTH_MODULE, RUNTIME_MODULE, START_FUNCTION
+from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import.bundle import MARKER, SITECUSTOMIZE, runtime_source, sitecustomize_source
 from versioned_import.errors import HookError
 
 __all__ = [
     "HookStatus",
     "install",
+    "is_active_here",
     "site_dir_of",
     "status",
-    "template_text",
     "tool_paths",
     "uninstall",
 ]
 
-MARKER = "# versioned-import hook"
-RUNTIME_MODULE = "_vimport_runtime"
-# The start-up modules, dependencies first; lines ending in BUNDLED import from one another.
-BUNDLE = ("locations", "plan", "finder", "runtime")
-BUNDLED = "# bundled"
-SITECUSTOMIZE = "sitecustomize.py"
 CHAINED = "_vimport_chained_sitecustomize"
-PTH_MODULE = "_vimport_hook"
 # .pth files run in name order; sorting last lets the hook see the paths the others add.
 PTH_FILE = "zzzz-versioned-import-hook.pth"
 _TOOL_DEPENDENCIES = ("packaging", "installer", "resolvelib", "filelock", "platformdirs")
@@ -89,40 +87,6 @@ def tool_paths() -> list[str]:
     return found
 
 
-def template_text(paths: list[str], chained: str) -> str:
-    """The sitecustomize template with discover.py inlined and the tool's paths filled in."""
-    here = Path(__file__).resolve().parent
-    candidates = [here / "sitecustomize_template", here.parent / "sitecustomize_template"]
-    template = next(p / SITECUSTOMIZE for p in candidates if (p / SITECUSTOMIZE).is_file())
-    text = template.read_text(encoding="utf-8")
-    discover = (here / "discover.py").read_text(encoding="utf-8")
-    for placeholder, value in [
-        ("from versioned_import.discover import project_for_process\n", discover),
-        ("_VIMPORT_TOOL_PATHS: list[str] = []", f"_VIMPORT_TOOL_PATHS = {paths!r}"),
-        ('_VIMPORT_CHAINED = ""', f"_VIMPORT_CHAINED = {chained!r}"),
-    ]:
-        if placeholder not in text:
-            raise HookError(f"{template}: the placeholder {placeholder.strip()!r} is missing")
-        text = text.replace(placeholder, value)
-    return text
-
-
-def runtime_bundle() -> str:
-    """The start-up modules as one module's source: each import costs ~0.1 ms at start-up, so
-    the hook imports one file instead of a package and four modules. The modules import only the
-    standard library and one another (those lines are marked, and dropped here)."""
-    from versioned_import import __version__
-
-    here = Path(__file__).resolve().parent
-    parts = [f"{MARKER}: written by `vimport hook install` from {', '.join(BUNDLE)}\n",
-             f"__version__ = {__version__!r}\n"]  # fmt: skip
-    for name in BUNDLE:
-        source = (here / f"{name}.py").read_text(encoding="utf-8")
-        kept = [line for line in source.splitlines() if not line.rstrip().endswith(BUNDLED)]
-        parts.append(f"\n# --- versioned_import/{name}.py ---\n" + "\n".join(kept) + "\n")
-    return "".join(parts)
-
-
 def _is_ours(path: Path) -> bool:
     try:
         return path.read_text(encoding="utf-8").startswith(MARKER)
@@ -142,12 +106,15 @@ def _shadowing_sitecustomize(python: str, site_dir: Path) -> str | None:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".vimport-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(str(path), text.encode("utf-8"))
     if path.suffix == ".py":
         # Written here so start-up never compiles it, even with PYTHONDONTWRITEBYTECODE set.
-        py_compile.compile(str(path), doraise=True)
+        # py_compile would create __pycache__ by the umask (0777 under umask 000, so anyone
+        # could swap the bytecode every interpreter start runs), and the file likewise.
+        compiled = cache_from_source(str(path))
+        make_dirs(os.path.dirname(compiled))
+        py_compile.compile(str(path), cfile=compiled, doraise=True)
+        os.chmod(compiled, 0o644)
 
 
 def install(python: str, site_dir: str | None = None) -> str:
@@ -159,10 +126,10 @@ def install(python: str, site_dir: str | None = None) -> str:
     _check_tool_runs(python, paths)
     uninstall(str(site))
     _precompile(paths[0])
-    _write(site / f"{RUNTIME_MODULE}.py", runtime_bundle())
+    _write(site / f"{RUNTIME_MODULE}.py", runtime_source())
     shadow = _shadowing_sitecustomize(python, site)
     if shadow:
-        _write(site / f"{PTH_MODULE}.py", template_text(paths, ""))
+        _write(site / f"{PTH_MODULE}.py", sitecustomize_source(paths, ""))
         _write(site / PTH_FILE, f"import {PTH_MODULE}\n")
         return f"installed {site / PTH_FILE} (a .pth file: {shadow} shadows sitecustomize)"
     existing = site / SITECUSTOMIZE
@@ -170,7 +137,7 @@ def install(python: str, site_dir: str | None = None) -> str:
     if existing.exists():
         existing.rename(site / f"{CHAINED}.py")
         chained = CHAINED
-    _write(existing, template_text(paths, chained))
+    _write(existing, sitecustomize_source(paths, chained))
     return f"installed {existing}" + (
         f" (chaining the previous one as {chained})" if chained else ""
     )
@@ -183,7 +150,7 @@ def _check_tool_runs(python: str, paths: list[str]) -> None:
         _probe(
             python,
             f"import sys; sys.path[:0] = {paths!r}; import versioned_import.resolve, "
-            "versioned_import.install; __import__('tomllib' if sys.version_info >= (3, 11) "
+            "versioned_import.store.install; __import__('tomllib' if sys.version_info >= (3, 11) "
             "else 'tomli')",
         )
     except HookError as exc:
@@ -202,8 +169,6 @@ def _precompile(tool_dir: str) -> None:
 
 def _remove(path: Path) -> None:
     """Remove a file the hook wrote, and the bytecode compiled from it."""
-    from importlib.util import cache_from_source
-
     path.unlink()
     if path.suffix == ".py":
         compiled = Path(cache_from_source(str(path)))
@@ -226,20 +191,27 @@ def uninstall(site_dir: str) -> list[str]:
         done.append(f"removed {ours}")
         chained = site / f"{CHAINED}.py"
         if chained.exists():
-            from importlib.util import cache_from_source
-
             Path(cache_from_source(str(chained))).unlink(missing_ok=True)
             chained.rename(ours)
             done.append(f"restored the previous {ours}")
     return done
 
 
+def _hook_module() -> object:
+    return sys.modules.get(PTH_MODULE) or sys.modules.get("sitecustomize")
+
+
+def is_active_here() -> bool:
+    """Whether this interpreter started with the hook (``vimport`` itself runs under it)."""
+    return hasattr(_hook_module(), START_FUNCTION)
+
+
 def status(python: str) -> HookStatus:
     """Start ``python`` outside any project and report whether the hook ran in it."""
     out = _probe(
         python,
-        "import sys; h = sys.modules.get('_vimport_hook') or sys.modules.get('sitecustomize'); "
-        "print(hasattr(h, '_vimport_start')); print(getattr(h, '__file__', '') or '')",
+        f"import sys; h = sys.modules.get({PTH_MODULE!r}) or sys.modules.get('sitecustomize'); "
+        f"print(hasattr(h, {START_FUNCTION!r})); print(getattr(h, '__file__', '') or '')",
     )
     loaded, _, hook_file = out.partition("\n")
     active = loaded == "True"

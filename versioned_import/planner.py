@@ -1,7 +1,8 @@
 """Computing a plan: read the manifest (and its lock), resolve it against the store.
 
-This is the cold path, run in a child interpreter by the hook (``plan.compute_in_child``) or in
-the CLI's own process; it may import TOML, ``packaging`` and ``resolvelib``.
+This is the cold path, run in a child interpreter by the hook (``_runtime.plan.compute_in_child``)
+or in the CLI's own process; it may import TOML, ``packaging`` and ``resolvelib``. Computing a
+plan writes nothing: the hook saves it, and remembers the project as a root of the store.
 """
 
 from __future__ import annotations
@@ -11,45 +12,31 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from versioned_import import __version__, layout
-from versioned_import.plan import FORMAT, signature
+from versioned_import import __version__, project
+from versioned_import._runtime.plan import FORMAT, signature
+from versioned_import.store import layout
 
 if TYPE_CHECKING:
-    from versioned_import.lock import Lock
-    from versioned_import.plan import Plan
+    from versioned_import._runtime.plan import Plan
     from versioned_import.project import Manifest
+    from versioned_import.project.pylock import Lock
 
-__all__ = ["compute", "main"]
-
-
-def _inputs(project: str, store: str) -> list[str]:
-    """The files a plan depends on before its manifest is read (it may add its sources)."""
-    if os.path.isfile(project):
-        from versioned_import.script import lock_path
-
-        return [project, layout.generation_file(store), lock_path(project)]
-    return [
-        os.path.join(project, "pyproject.toml"),
-        layout.generation_file(store),
-        os.path.join(project, "src"),
-        os.path.join(project, "pylock.toml"),
-    ]
+__all__ = ["compute", "compute_for_use", "main"]
 
 
-def compute(project: str, store: str) -> Plan:
+def compute(target: str, store: str) -> Plan:
     """Read the manifest and resolve it against the store (needs the tool's dependencies).
 
-    ``project`` is a project directory, or a script with inline metadata."""
+    ``target`` is a project directory, or a script with inline metadata."""
     from versioned_import.errors import ManifestError, VersionedImportError
-    from versioned_import.lock import read_lock
-    from versioned_import.project import import_roots, lock_file, manifest_for
+    from versioned_import.project.pylock import read_lock
 
-    inputs = _inputs(project, store)
+    inputs = [*project.watched_files(target), layout.generation_file(store)]
     # The signature is taken first, so a change made while computing leaves the plan stale.
     plan: Plan = {
         "format": FORMAT,
         "tool": __version__,
-        "project": project,
+        "project": target,
         "store": store,
         "inputs": signature(inputs),
         "active": True,
@@ -57,15 +44,15 @@ def compute(project: str, store: str) -> Plan:
         "notice": None,
         "manifest": inputs[0],
         "system_site": False,
-        "paths": [] if os.path.isfile(project) else import_roots(project),
+        "paths": project.import_roots(target),
         "dists": [],
         "modules": {},
         "pth": [],
     }
     try:
-        lock = read_lock(lock_file(project))
+        lock = read_lock(project.lock_file(target))
         # `vimport sync --group dev` records the group in the lock; the runtime honours it.
-        manifest = manifest_for(project, lock.groups if lock else ())
+        manifest = project.manifest_for(target, lock.groups if lock else ())
         plan["inputs"] += signature(manifest.sources)
         plan["active"] = manifest.active
         if manifest.active:
@@ -81,7 +68,7 @@ def compute(project: str, store: str) -> Plan:
 def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
     from packaging.requirements import Requirement
 
-    from versioned_import.resolve import resolve
+    from versioned_import.resolve import resolve_from_store
     from versioned_import.store import Store
 
     requirements, pins, locked = manifest.requirements, None, ""
@@ -95,20 +82,38 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
             f"{lock.path} is stale: {manifest.path} changed after it was written, so the versions "
             "come from the store instead; run `vimport sync` to update the lock"
         )
-    store = Store(plan["store"])
-    resolution = resolve(requirements, store, manifest.name, pins)
-    store.add_root(plan["project"])
+    resolution = resolve_from_store(requirements, Store(plan["store"]), manifest.name, pins)
     for index, resolved in enumerate(resolution):
         entry = resolved.entry
-        site = entry.site_dir
-        why = resolved.why + locked
-        plan["dists"].append((entry.name, entry.version, entry.tag, site, entry.dist_info, why))
+        key = entry.key
+        plan["dists"].append(
+            {
+                "name": entry.name,
+                "canonical": key.name,
+                "version": key.version,
+                "tag": key.tag,
+                "site": entry.site_dir,
+                "dist_info": entry.dist_info,
+                "why": resolved.why + locked,
+            }
+        )
         for name in entry.top_level:
             plan["modules"].setdefault(name, []).append(index)
-        plan["pth"].extend((site, pth) for pth in entry.pth_files)
+        plan["pth"].extend((entry.site_dir, pth) for pth in entry.pth_files)
+
+
+def compute_for_use(target: str, store: str) -> Plan:
+    """``compute``, for a process about to run the project: a project that resolves is
+    remembered as a root of the store, so gc keeps what it uses."""
+    from versioned_import.store import Store
+
+    plan = compute(target, store)
+    if plan["active"] and not plan["error"]:
+        Store(store).add_root(target)
+    return plan
 
 
 def main() -> None:
     """The child's side of ``compute_in_child``: ``argv`` is ``[project, store]``."""
-    project, store = sys.argv[1:3]
-    sys.stdout.buffer.write(marshal.dumps(compute(project, store)))
+    target, store = sys.argv[1:3]
+    sys.stdout.buffer.write(marshal.dumps(dict(compute_for_use(target, store))))

@@ -22,7 +22,7 @@ from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Res
 from versioned_import.errors import ResolutionError
 from versioned_import.store import Entry, Store
 
-__all__ = ["Resolved", "resolve", "usable_entries"]
+__all__ = ["Resolved", "resolve_from_store", "usable_entries"]
 
 _PYTHON_VERSION = ".".join(map(str, sys.version_info[:3]))
 
@@ -65,7 +65,7 @@ def _identify(name: str, extras: Iterable[str]) -> str:
     return f"{canonicalize_name(name)}[{','.join(extras)}]" if extras else canonicalize_name(name)
 
 
-class _Index:
+class _StoreIndex:
     """The store's entries usable by this interpreter, by name, best version first."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
@@ -92,7 +92,7 @@ class _Index:
 
 def usable_entries(store: Store) -> dict[tuple[str, str], Entry]:
     """The entry this interpreter would use for each (canonical name, version) in the store."""
-    index = _Index(store.entries())
+    index = _StoreIndex(store.entries())
     return {
         (name, entry.version): entry for name, found in index.by_name.items() for entry in found
     }
@@ -110,7 +110,7 @@ def _python_ok(requires_python: str | None) -> bool:
 
 
 class _Provider(AbstractProvider):  # type: ignore[type-arg]
-    def __init__(self, index: _Index, pins: Mapping[str, str]) -> None:
+    def __init__(self, index: _StoreIndex, pins: Mapping[str, str]) -> None:
         self.index = index
         self.pins = pins
         # resolvelib asks the same question again every round (~380,000 times for 320
@@ -172,7 +172,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         return candidate.dependencies()
 
 
-def resolve(
+def resolve_from_store(
     requirements: Sequence[Requirement],
     store: Store,
     root: str,
@@ -185,7 +185,7 @@ def resolve(
     that version of a name.
     """
     store.require()
-    index = _Index(store.entries())
+    index = _StoreIndex(store.entries())
     wanted = [r for r in requirements if _applies(r, [""])]
     provider = _Provider(index, pins or {})
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
@@ -230,7 +230,7 @@ class _Chains:
         return self.memo[identifier]
 
 
-def _explain(causes: Collection[Any], index: _Index, root: str, store_root: str) -> str:
+def _explain(causes: Collection[Any], index: _StoreIndex, root: str, store_root: str) -> str:
     by_name: dict[str, list[str]] = {}
     for cause in causes:
         who = root if cause.parent is None else f"{cause.parent.entry.name} {cause.parent.version}"

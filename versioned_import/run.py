@@ -11,41 +11,36 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from versioned_import import plan as plans
 from versioned_import import planner
-from versioned_import.errors import HookError, VersionedImportError
+from versioned_import._runtime import plan as plans
+from versioned_import.errors import CommandNotFoundError, HookError, PlanError
+from versioned_import.hook import is_active_here
+from versioned_import.store import layout
 
-__all__ = ["command_for", "entry_scripts", "hook_is_active", "run", "script_names"]
+if TYPE_CHECKING:
+    from versioned_import._runtime.plan import Plan
 
-
-def hook_is_active() -> bool:
-    """Whether this interpreter started with the hook (``vimport`` itself runs under it)."""
-    hook = sys.modules.get("_vimport_hook") or sys.modules.get("sitecustomize")
-    return hasattr(hook, "_vimport_start")
-
-
-def entry_scripts(entry_dir: str) -> dict[str, list[str]]:
-    """The scripts of one store entry (console and GUI scripts that installer generated, and
-    ``.data/scripts``), each as the command that runs it: Python ones under this interpreter,
-    whatever their ``#!`` line says, so that its hook gives them the project."""
-    bin_dir = os.path.join(entry_dir, "bin")
-    found = {}
-    for name in sorted(os.listdir(bin_dir)) if os.path.isdir(bin_dir) else []:
-        path = os.path.join(bin_dir, name)
-        with open(path, "rb") as f:
-            first = f.readline()
-        python = first.startswith(b"#!") and b"python" in first
-        found[name] = [sys.executable, path] if python else [path]
-    return found
+__all__ = ["command_for", "run", "script_commands"]
 
 
-def script_names(plan: plans.Plan) -> dict[str, list[str]]:
+def _command(script: str) -> list[str]:
+    """How to run a script of the store: a Python one under this interpreter, whatever its
+    ``#!`` line says, so that its hook gives it the project."""
+    with open(script, "rb") as f:
+        first = f.readline()
+    python = first.startswith(b"#!") and b"python" in first
+    return [sys.executable, script] if python else [script]
+
+
+def script_commands(plan: Plan) -> dict[str, list[str]]:
     """Every script of the plan's distributions: name -> the command that runs it."""
     found: dict[str, list[str]] = {}
     for dist in plan["dists"]:
-        for name, command in entry_scripts(os.path.dirname(dist[3])).items():
-            found.setdefault(name, command)
+        for name, path in layout.script_files(os.path.dirname(dist["site"])).items():
+            if name not in found:
+                found[name] = _command(path)
     return found
 
 
@@ -54,13 +49,11 @@ def _python_names() -> set[str]:
     return {"python", f"python{major}", f"python{major}.{minor}"}
 
 
-def command_for(
-    plan: plans.Plan | None, argv: Sequence[str], shim_dir: str | None = None
-) -> list[str]:
+def command_for(plan: Plan | None, argv: Sequence[str], shim_dir: str | None = None) -> list[str]:
     """The command line for ``argv``: the project's script of that name, else ``argv[0]`` found
     on ``PATH`` (without ``shim_dir``, so a shim never finds itself)."""
     name, *rest = argv
-    scripts = script_names(plan) if plan and plan["active"] else {}
+    scripts = script_commands(plan) if plan and plan["active"] else {}
     if name in scripts:
         return [*scripts[name], *rest]
     if plan and name in _python_names():
@@ -72,7 +65,7 @@ def command_for(
     found = shutil.which(name, path=search)
     if found is None:
         where = f"the project of {plan['manifest']}" if plan else "this directory"
-        raise VersionedImportError(
+        raise CommandNotFoundError(
             f"{name}: no such command in {where} nor on PATH; add the distribution that provides "
             "it to the project's dependencies and run `vimport sync`"
         )
@@ -86,15 +79,15 @@ def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | No
     env = dict(os.environ)
     plan = None
     if project:
-        if not hook_is_active():
+        if not is_active_here():
             raise HookError(
                 f"{sys.executable}: the hook is not installed, so a command would not see the "
                 "project's versions; run `vimport hook install`"
             )
-        plan = plans.load_fresh(project, store) or planner.compute(project, store)
+        plan = plans.load_fresh(project, store) or planner.compute_for_use(project, store)
         plans.save(plan)
         if plan["error"]:
-            raise VersionedImportError(plan["error"])
+            raise PlanError(plan["error"])
         env.update(VIMPORT_PROJECT=project, VIMPORT_STORE=store)
     command = command_for(plan, argv, shim_dir)
     if os.name != "posix":

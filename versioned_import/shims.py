@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import sys
 
-from versioned_import import locations
-from versioned_import.run import entry_scripts
-from versioned_import.store import Store
+from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.paths import default_store
+from versioned_import.store import Store, layout
 
 __all__ = ["default_shim_dir", "install_shims", "uninstall_shims"]
 
@@ -17,11 +17,11 @@ MARKER = "# versioned-import shim"
 
 
 def default_shim_dir() -> str:
-    return os.path.join(os.path.dirname(locations.default_store()), "shims")
+    return os.path.join(os.path.dirname(default_store()), "shims")
 
 
 def _store_script_names(store: Store) -> set[str]:
-    return {name for entry in store.entries() for name in entry_scripts(entry.path)}
+    return {name for entry in store.entries() for name in layout.script_files(entry.path)}
 
 
 def _is_ours(path: str) -> bool:
@@ -36,19 +36,18 @@ def install_shims(store: Store, directory: str) -> list[str]:
     """Write a shim for every script in ``store`` into ``directory``; returns their names.
 
     A file there that is not a shim is never overwritten."""
-    os.makedirs(directory, exist_ok=True)
+    make_dirs(directory)
     written = []
     for name in sorted(_store_script_names(store)):
         path = os.path.join(directory, name)
         if os.path.exists(path) and not _is_ours(path):
             continue
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(
-                f"#!/bin/sh\n{MARKER}: `vimport shims uninstall` removes it\n"
-                f'exec "{sys.executable}" -m versioned_import run --shim-dir "{directory}" '
-                f'-- "{name}" "$@"\n'
-            )
-        os.chmod(path, 0o755)
+        text = (
+            f"#!/bin/sh\n{MARKER}: `vimport shims uninstall` removes it\n"
+            f'exec "{sys.executable}" -m versioned_import run --shim-dir "{directory}" '
+            f'-- "{name}" "$@"\n'
+        )
+        write_atomic(path, text.encode(), 0o755)
         written.append(name)
     return written
 

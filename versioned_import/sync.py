@@ -14,14 +14,15 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from versioned_import import index
+from versioned_import.engine import Artifact, Engine, Pick
+from versioned_import.engine.choice import default_engine
 from versioned_import.errors import ManifestError
-from versioned_import.install import install_wheel
-from versioned_import.lock import Artifact, Lock, Locked, read_lock, write_lock
 from versioned_import.progress import Reporter, count
 from versioned_import.project import Manifest, manifest_for
-from versioned_import.resolve import resolve, usable_entries
+from versioned_import.project.pylock import Lock, read_lock, write_lock
+from versioned_import.resolve import resolve_from_store, usable_entries
 from versioned_import.store import Entry, Store
+from versioned_import.store.install import install_wheel
 
 __all__ = ["SyncResult", "install_requirements", "sync"]
 
@@ -52,8 +53,10 @@ def sync(
     *,
     offline: bool = False,
     groups: Sequence[str] = (),
+    engine: Engine | None = None,
 ) -> SyncResult:
     """Make ``target`` (a project directory or a script) runnable from ``store``."""
+    engine = engine or default_engine()
     manifest = manifest_for(target, groups)
     if not manifest.active:
         raise ManifestError(
@@ -68,18 +71,17 @@ def sync(
         missing = [p for p in lock.packages if _key(p.name, p.version) not in usable]
         if not missing:
             reporter.done(f"Up to date: {count(len(lock.packages), 'package')} ({manifest.lock})")
-        return SyncResult(
-            manifest, len(lock.packages), _fetch_and_install(missing, store, reporter), False
-        )
+        installed = _fetch_and_install(missing, store, reporter, engine)
+        return SyncResult(manifest, len(lock.packages), installed, False)
     if offline:
         reporter.step("Resolving from the store")
-        resolution = resolve(manifest.requirements, store, manifest.name)
+        resolution = resolve_from_store(manifest.requirements, store, manifest.name)
         packages = [_from_entry(r.entry) for r in resolution]
-        installed: list[Entry] = []
+        installed = []
     else:
-        picks = index.resolve([str(r) for r in manifest.requirements], reporter)
+        picks = engine.resolve([str(r) for r in manifest.requirements], reporter)
         missing = [p for p in picks if _key(p.name, p.version) not in usable]
-        installed = _fetch_and_install(missing, store, reporter)
+        installed = _fetch_and_install(missing, store, reporter, engine)
         usable = _usable(store)
         packages = [_sized(p, usable.get(_key(p.name, p.version))) for p in picks]
     write_lock(manifest, packages)
@@ -88,25 +90,29 @@ def sync(
 
 
 def install_requirements(
-    requirements: Sequence[str], store: Store, reporter: Reporter
+    requirements: Sequence[str], store: Store, reporter: Reporter, engine: Engine | None = None
 ) -> list[Entry]:
-    """``vimport install REQ...``: what pip resolves for ``requirements``, into the store."""
+    """``vimport install REQ...``: what the engine resolves for ``requirements``, into the
+    store."""
+    engine = engine or default_engine()
     usable = _usable(store)
-    picks = index.resolve(requirements, reporter)
+    picks = engine.resolve(requirements, reporter)
     missing = [p for p in picks if _key(p.name, p.version) not in usable]
-    _fetch_and_install(missing, store, reporter)
+    _fetch_and_install(missing, store, reporter, engine)
     usable = _usable(store)
     return [usable[_key(p.name, p.version)] for p in picks]
 
 
-def _fetch_and_install(packages: Sequence[Locked], store: Store, reporter: Reporter) -> list[Entry]:
+def _fetch_and_install(
+    packages: Sequence[Pick], store: Store, reporter: Reporter, engine: Engine
+) -> list[Entry]:
     if not packages:
         return []
     with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
-        fetched = index.fetch(packages, directory, reporter)
+        fetched = engine.fetch(packages, directory, reporter)
         reporter.step(f"Installing {count(len(fetched), 'package')}")
         installed = [
-            install_wheel(store, f.wheel, source=f.locked.artifact.location)[0] for f in fetched
+            install_wheel(store, f.wheel, source=f.pick.artifact.location)[0] for f in fetched
         ]
     reporter.done(f"Installed {count(len(installed), 'package')} into {store.root}")
     return installed
@@ -138,15 +144,15 @@ def _check_covers(lock: Lock, manifest: Manifest) -> None:
         )
 
 
-def _from_entry(entry: Entry) -> Locked:
+def _from_entry(entry: Entry) -> Pick:
     artifact = Artifact(entry.source or entry.wheel, entry.sha256, entry.wheel_size, True)
-    return Locked(entry.name, entry.version, artifact)
+    return Pick(entry.name, entry.version, artifact)
 
 
-def _sized(pick: Locked, entry: Entry | None) -> Locked:
+def _sized(pick: Pick, entry: Entry | None) -> Pick:
     """The pick with its wheel's size, known once the wheel is in the store."""
     artifact = pick.artifact
     if entry is None or not artifact.is_wheel or entry.sha256 != artifact.sha256:
         return pick
     sized = Artifact(artifact.location, artifact.sha256, entry.wheel_size, True)
-    return Locked(pick.name, pick.version, sized)
+    return Pick(pick.name, pick.version, sized)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from versioned_import.store.layout import record_digest
+
 __all__ = ["build_wheel", "record_hash"]
 
 
 def record_hash(data: bytes) -> str:
-    """The RECORD form of a sha256 digest."""
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return f"sha256={digest.decode('ascii')}"
+    """The RECORD form of the sha256 digest of ``data``."""
+    return record_digest(hashlib.sha256(data).digest())
 
 
 def build_wheel(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,20 @@ def test_uninstall_without_a_hook_says_so(tmp_path: Path) -> None:
     done = vimport("hook", "uninstall", "--python", str(python))
     assert done.returncode == 0
     assert "no hook in" in done.stdout
+
+
+def test_the_hook_installed_under_umask_0_is_writable_by_its_owner_only(tmp_path: Path) -> None:
+    # Every interpreter start runs these files: a group- or world-writable one (or a writable
+    # __pycache__ that would let anyone swap the bytecode) gives every user code in every start.
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    before = set(site.rglob("*"))
+    command = [sys.executable, "-m", "versioned_import", "hook", "install", "--python", str(python)]
+    done = subprocess.run(
+        ["sh", "-c", 'umask 000 && exec "$@"', "sh", *command], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(set(site.rglob("*")) - before)
+    assert {p.name for p in written} >= {"sitecustomize.py", "_vimport_runtime.py", "__pycache__"}
+    assert any(p.suffix == ".pyc" for p in written)
+    assert [str(p) for p in written if p.stat().st_mode & 0o022] == []

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import FillStore, MakeProject, RunHooked
 from tests.e2e.conftest import Imports
-from versioned_import.store import Store
+from versioned_import.store import Key, Store
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,7 @@ def test_a_regular_package_extended_by_another_distribution(
 
     assert done.returncode == 0, done.stderr
     portions = sorted(
-        os.path.join(store.entry_dir(name, "1.0", "py3-none-any"), "site", "pkg")
+        os.path.join(store.entry_dir(Key(name, "1.0", "py3-none-any")), "site", "pkg")
         for name in ("pkg-addon", "pkg-core")
     )
     assert json.loads(done.stdout) == [True, "plugin", portions]

@@ -20,8 +20,7 @@ import pytest
 
 from tests.conftest import MakeProject, MakeWheel, RunHooked, vimport
 from tests.storecheck import snapshot
-from versioned_import import layout
-from versioned_import.store import Store, remove_tree
+from versioned_import.store import Key, Store, layout, remove_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +108,7 @@ def test_every_module_of_an_entry_has_bytecode_python_will_use(
     # Bytecode written at install, valid for its source (timestamp and size match, as the
     # import system checks), is why a read-only store costs no compile at every start.
     assert vimport("--store", store.root, "install", str(lib_wheel)).returncode == 0
-    site = Path(store.entry_dir("lib", "1.0", "py3-none-any"), layout.SITE_DIR)
+    site = Path(store.entry_dir(Key("lib", "1.0", "py3-none-any")), layout.SITE_DIR)
     sources = sorted(site.rglob("*.py"))
     assert [p.relative_to(site).as_posix() for p in sources] == [
         "lib/__init__.py",
@@ -164,7 +163,7 @@ def test_entries_installed_under_umask_0_are_readable_by_all_and_writable_by_non
     store: Store, lib_wheel: Path
 ) -> None:
     _install_under_umask_0(store, lib_wheel)
-    entry = Path(store.entry_dir("lib", "1.0", "py3-none-any"))
+    entry = Path(store.entry_dir(Key("lib", "1.0", "py3-none-any")))
 
     modes = {
         str(path.relative_to(entry)): stat.S_IMODE(path.lstat().st_mode)

@@ -1,8 +1,10 @@
-"""The multi-version store: entries, atomic publication, lookup.
+"""The multi-version store: entries, their atomic publication and removal, lookup.
 
 An entry is published by renaming a complete staging directory into place while holding the
-distribution's lock, so a reader sees either no entry or a whole one, and a published entry is
-never replaced: installing what is already there is a no-op.
+distribution's mutex, so a reader sees either no entry or a whole one, and a published entry is
+never replaced: installing what is already there is a no-op. ``Store.adding`` and
+``Store.removing`` are the only ways in and out, each one context manager that takes the mutex,
+sets the permissions and rewrites the generation file, as pex's ``atomic_directory`` does.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from versioned_import import layout
+from versioned_import._runtime.fs import make_dirs, write_atomic
 from versioned_import.errors import StoreError
-from versioned_import.locations import make_dirs, replace_file
+from versioned_import.store import layout
+from versioned_import.store.layout import Key
 
-__all__ = ["Entry", "Store", "make_read_only", "remove_tree"]
+__all__ = ["Addition", "Entry", "Key", "Store", "make_read_only", "remove_tree"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,14 @@ class Entry:
     def site_dir(self) -> str:
         return os.path.join(self.path, layout.SITE_DIR)
 
+    @property
+    def bin_dir(self) -> str:
+        return os.path.join(self.path, layout.BIN_DIR)
+
+    @property
+    def key(self) -> Key:
+        return layout.key_of(self.path)
+
     def to_json(self) -> str:
         data = asdict(self)
         del data["path"]
@@ -71,6 +82,16 @@ class Entry:
             ) from exc
 
 
+@dataclass
+class Addition:
+    """An entry being built by ``Store.adding``."""
+
+    path: str
+    """The private staging directory to fill."""
+    published: bool = False
+    """Set once the context exits: False when another process published the entry first."""
+
+
 class Store:
     """A store rooted at one directory."""
 
@@ -85,21 +106,62 @@ class Store:
                 "VIMPORT_STORE to the store you meant"
             )
 
-    def entry_dir(self, name: str, version: str, tag: str) -> str:
-        return layout.entry_path(self.root, name, version, tag)
+    def entry_dir(self, key: Key) -> str:
+        return layout.entry_path(self.root, key)
 
     def entries(self) -> list[Entry]:
         """Every published entry, sorted by name, version and tag."""
-        found = []
-        top = layout.entries_dir(self.root)
-        for name in _listdir(top):
-            for version in _listdir(os.path.join(top, name)):
-                for tag in _listdir(os.path.join(top, name, version)):
-                    found.append(Entry.read(os.path.join(top, name, version, tag)))
-        return found
+        return [Entry.read(path) for path in layout.entry_dirs(self.root)[0].values()]
 
     @contextlib.contextmanager
-    def staging(self) -> Iterator[str]:
+    def adding(self, key: Key) -> Iterator[Addition | None]:
+        """Build the entry ``key`` privately, then publish it whole.
+
+        Yields None when the entry exists already (there is nothing to do), else an
+        ``Addition`` whose directory the caller fills. When the block ends without an error the
+        directory is made read-only and renamed into place under the name's mutex, unless
+        another process published the same entry meanwhile; on an error it is removed."""
+        if os.path.isdir(self.entry_dir(key)):
+            yield None
+            return
+        with self._staging() as staged:
+            addition = Addition(staged)
+            yield addition
+            make_read_only(staged)
+            addition.published = self._publish(staged, key)
+
+    @contextlib.contextmanager
+    def removing(self, key: Key) -> Iterator[str | None]:
+        """Take the entry ``key`` out of the store.
+
+        Under the name's mutex the entry is renamed into trash/ (a reader sees it whole or
+        absent), its emptied parent directories are pruned and the generation file rewritten.
+        Yields where it now lies (None when it was gone already); it is deleted there when the
+        block ends, unless ``restore`` put it back."""
+        with self._exclusive(key.name):
+            trash = self._retire(self.entry_dir(key))
+            if trash is not None:
+                self.touch_generation()
+        try:
+            yield trash
+        finally:
+            if trash is not None and os.path.lexists(trash):
+                remove_tree(trash)
+
+    def restore(self, trash: str, key: Key) -> bool:
+        """Put back an entry ``removing`` took out; False when another was published since."""
+        target = self.entry_dir(key)
+        with self._exclusive(key.name):
+            if os.path.exists(target):
+                return False
+            make_dirs(os.path.dirname(target))
+            os.rename(trash, target)
+            os.chmod(target, 0o555)
+            self.touch_generation()
+        return True
+
+    @contextlib.contextmanager
+    def _staging(self) -> Iterator[str]:
         """A fresh private directory on the store's file system, removed unless published.
 
         Debris that killed installers left behind is removed first."""
@@ -118,7 +180,7 @@ class Store:
         of processes of this host that are gone."""
         removed = []
         for parent in (layout.staging_dir(self.root), layout.trash_dir(self.root)):
-            for name in _listdir(parent):
+            for name in layout.list_names(parent):
                 host, _, rest = name.rpartition("@")
                 pid = rest.partition("-")[0]
                 if host == _HOST and pid.isdigit() and not _alive(int(pid)):
@@ -129,22 +191,22 @@ class Store:
         return removed
 
     @contextlib.contextmanager
-    def lock(self, name: str) -> Iterator[None]:
-        """Hold the lock of distribution ``name`` (canonical). Not re-entrant: flock is per open
-        file, so a second lock of one name in one process waits for ever."""
+    def _exclusive(self, name: str) -> Iterator[None]:
+        """Hold the mutex of distribution ``name`` (canonical). Not re-entrant: flock is per open
+        file, so a second hold of one name in one process waits for ever."""
         import filelock
 
-        make_dirs(layout.locks_dir(self.root))
-        path = os.path.join(layout.locks_dir(self.root), f"{name}.lock")
+        make_dirs(layout.mutex_dir(self.root))
+        path = os.path.join(layout.mutex_dir(self.root), f"{name}.lock")
         with filelock.FileLock(path, mode=0o644):
             yield
 
-    def publish(self, staged: str, name: str, version: str, tag: str) -> bool:
+    def _publish(self, staged: str, key: Key) -> bool:
         """Move a complete staged entry into place; False when that entry already exists."""
-        target = self.entry_dir(name, version, tag)
-        # The existence check and the rename happen under the name's lock, so two installers of
-        # one wheel never both rename, and a published directory is never replaced.
-        with self.lock(name):
+        target = self.entry_dir(key)
+        # Double-checked: the existence check and the rename happen under the name's mutex, so
+        # two installers of one wheel never both rename, and a published entry is never replaced.
+        with self._exclusive(key.name):
             if os.path.isdir(target):
                 return False
             make_dirs(os.path.dirname(target))
@@ -156,9 +218,10 @@ class Store:
             self.touch_generation()
         return True
 
-    def retire(self, entry: str) -> str | None:
-        """Rename the published entry directory ``entry`` into trash/ (the caller holds its
-        name's lock); returns its new path, or None when it is gone already."""
+    def _retire(self, entry: str) -> str | None:
+        """Rename the entry directory ``entry`` into trash/ and prune its parents that are left
+        empty (the caller holds the name's mutex: installers create those parents, then rename
+        into them). Its new path, or None when it is gone already."""
         trash = layout.trash_dir(self.root)
         make_dirs(trash)
         target = os.path.join(trash, f"{_owner()}-{os.urandom(6).hex()}")
@@ -167,6 +230,12 @@ class Store:
             os.rename(entry, target)
         except FileNotFoundError:
             return None
+        version_dir = os.path.dirname(entry)
+        for parent in (version_dir, os.path.dirname(version_dir)):
+            try:
+                os.rmdir(parent)
+            except OSError:  # not empty: another version or tag lives there
+                break
         return target
 
     def add_root(self, project: str) -> None:
@@ -180,13 +249,13 @@ class Store:
         with contextlib.suppress(OSError):
             if not os.path.exists(path):
                 make_dirs(directory)
-                replace_file(path, f"{project}\n".encode())
+                write_atomic(path, f"{project}\n".encode())
 
     def roots(self) -> dict[str, str]:
         """Every remembered project: root file -> project path."""
         found = {}
         directory = layout.roots_dir(self.root)
-        for name in _listdir(directory):
+        for name in layout.list_names(directory):
             path = os.path.join(directory, name)
             with contextlib.suppress(OSError), open(path, encoding="utf-8") as f:
                 found[path] = f.read().strip()
@@ -194,7 +263,7 @@ class Store:
 
     def touch_generation(self) -> None:
         """Tell every hook that the store changed, so their plans are computed again."""
-        replace_file(layout.generation_file(self.root), f"{time.time_ns()}\n".encode())
+        write_atomic(layout.generation_file(self.root), f"{time.time_ns()}\n".encode())
 
 
 _HOST = socket.gethostname().replace("@", "_")
@@ -213,13 +282,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # another user's process
     return True
-
-
-def _listdir(directory: str) -> list[str]:
-    try:
-        return sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    except FileNotFoundError:
-        return []
 
 
 def make_read_only(top: str) -> None:

@@ -12,7 +12,7 @@ import os
 import re
 
 from versioned_import.errors import ManifestError
-from versioned_import.project import (
+from versioned_import.project.manifest import (
     Manifest,
     check_requires_python,
     load_toml,

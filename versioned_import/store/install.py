@@ -12,9 +12,8 @@ import zipfile
 import zlib
 from email.parser import HeaderParser
 
-from versioned_import import layout
 from versioned_import.errors import WheelError
-from versioned_import.store import Entry, Store, make_read_only
+from versioned_import.store import Entry, Store, layout
 
 __all__ = ["file_digest", "install_wheel"]
 
@@ -28,29 +27,22 @@ def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[
 
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
     """
-    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+    from packaging.utils import canonicalize_name
 
-    filename = os.path.basename(wheel)
     try:
-        name, version, _build, _tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename as exc:
+        key = layout.wheel_key(wheel)
+    except ValueError as exc:
         raise WheelError(wheel, f"not a wheel file name ({exc})") from exc
-    canonical, normalized = canonicalize_name(name), str(version)
-    tag = "-".join(filename[:-4].rsplit("-", 3)[1:])
-    existing = store.entry_dir(canonical, normalized, tag)
-    if os.path.isdir(existing):
-        return Entry.read(existing), False
-    with store.staging() as staged:
-        entry = _install_into(wheel, staged, tag, source or os.path.abspath(wheel))
-        if canonicalize_name(entry.name) != canonical or entry.version != normalized:
-            raise WheelError(
-                wheel,
-                f"METADATA says {entry.name} {entry.version}, the file name says "
-                f"{name} {version}; rebuild the wheel",
-            )
-        make_read_only(staged)
-        published = store.publish(staged, canonical, normalized, tag)
-    return Entry.read(existing), published
+    with store.adding(key) as addition:
+        if addition is not None:
+            entry = _install_into(wheel, addition.path, key.tag, source or os.path.abspath(wheel))
+            if canonicalize_name(entry.name) != key.name or entry.version != key.version:
+                raise WheelError(
+                    wheel,
+                    f"METADATA says {entry.name} {entry.version}, the file name says "
+                    f"{key.name} {key.version}; rebuild the wheel",
+                )
+    return Entry.read(store.entry_dir(key)), addition is not None and addition.published
 
 
 def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
@@ -59,15 +51,8 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
     from installer.exceptions import InstallerError
     from installer.sources import WheelFile
 
-    schemes = {
-        "purelib": layout.SITE_DIR,
-        "platlib": layout.SITE_DIR,
-        "scripts": "bin",
-        "data": "data",
-        "headers": "include",
-    }
     destination = SchemeDictionaryDestination(
-        scheme_dict={k: os.path.join(staged, v) for k, v in schemes.items()},
+        scheme_dict={k: os.path.join(staged, v) for k, v in layout.SCHEMES.items()},
         interpreter=sys.executable,
         script_kind="posix",
         bytecode_optimization_levels=(0,),

@@ -16,14 +16,13 @@ For each ``entries/NAME/VERSION/TAG`` directory:
 Every problem is collected before any is reported.
 
 ``fix`` reinstalls each damaged entry from the wheel ``entry.json`` names (``source``), when
-that wheel is at hand with the recorded sha256: a file that still exists, or a URL pip fetches.
-A published entry is never replaced in place: it is renamed into the trash under its name's
-lock, the wheel is installed anew by ``install_wheel``, then the trash is deleted.
+that wheel is at hand with the recorded sha256: a file that still exists, or a URL the caller's
+``fetch`` downloads. A published entry is never replaced in place: ``Store.removing`` takes it
+out, the wheel is installed anew by ``install_wheel``, and a failed install puts it back.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import csv
 import hashlib
@@ -31,15 +30,19 @@ import os
 import posixpath
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from versioned_import import layout
 from versioned_import.errors import StoreError, VersionedImportError
-from versioned_import.gc import Key, entry_dirs
-from versioned_import.install import file_digest, install_wheel
-from versioned_import.store import Entry, Store, remove_tree
+from versioned_import.store import Entry, Store, layout
+from versioned_import.store.install import file_digest, install_wheel
+from versioned_import.store.layout import Key
 
-__all__ = ["Fixed", "Problem", "Report", "fix", "verify_entry", "verify_store"]
+__all__ = ["Fetch", "Fixed", "Problem", "Report", "fix", "verify_entry", "verify_store"]
+
+Fetch = Callable[[Entry, str], str]
+"""Downloads the wheel at the URL ``entry.source`` into a directory; returns the file's path.
+Raises ``VersionedImportError`` when it cannot."""
 
 _HASHLESS = ("RECORD", "RECORD.jws", "RECORD.p7s")
 """The dist-info files RECORD may list without a hash."""
@@ -79,7 +82,7 @@ class Fixed:
 def verify_store(store: Store) -> Report:
     """Check every entry of ``store``; nothing is changed."""
     store.require()
-    entries, strays = entry_dirs(store)
+    entries, strays = layout.entry_dirs(store.root)
     problems = [Problem(p, ".", "not an entry directory; remove it") for p in strays]
     files = 0
     for key, path in entries.items():
@@ -203,17 +206,12 @@ def _check_file(full: str, digest: str, size: str) -> str | None:
     if algorithm not in hashlib.algorithms_guaranteed or algorithm.startswith("shake_"):
         return f"RECORD's hash algorithm {algorithm!r} is not one this Python checks"
     try:
-        actual = _record_form(file_digest(full, algorithm))
+        actual = layout.record_digest(file_digest(full, algorithm), algorithm).partition("=")[2]
     except OSError as exc:
         return f"unreadable ({exc.strerror})"
     if actual != expected:
         return f"content changed: {algorithm} {actual}, RECORD says {expected}"
     return None
-
-
-def _record_form(digest: bytes) -> str:
-    """RECORD's form of a digest: urlsafe base64 without padding."""
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _unlisted(path: str, listed: set[str]) -> list[Problem]:
@@ -239,8 +237,9 @@ def _is_bytecode_of(relative: str, listed: set[str]) -> bool:
     return (f"{parent}/{source}" if parent else source) in listed
 
 
-def fix(store: Store, report: Report) -> Fixed:
-    """Reinstall every damaged entry of ``report`` whose wheel is at hand."""
+def fix(store: Store, report: Report, fetch: Fetch) -> Fixed:
+    """Reinstall every damaged entry of ``report`` whose wheel is at hand: a file, or a URL
+    that ``fetch`` downloads."""
     reinstalled: list[Entry] = []
     problems: list[Problem] = []
     with tempfile.TemporaryDirectory(prefix="vimport-verify-") as downloads:
@@ -249,7 +248,7 @@ def fix(store: Store, report: Report) -> Fixed:
             if not os.path.isdir(path):  # a stray file among the entries: nothing to reinstall
                 problems += found
                 continue
-            entry, wheel, why = _wheel_at_hand(path, downloads)
+            entry, wheel, why = _wheel_at_hand(path, downloads, fetch)
             if entry is None or wheel is None:
                 problems += [*found, Problem(path, layout.ENTRY_FILE, f"wheel not at hand: {why}")]
                 continue
@@ -258,44 +257,31 @@ def fix(store: Store, report: Report) -> Fixed:
             except (VersionedImportError, OSError) as exc:
                 problems += [*found, Problem(path, layout.ENTRY_FILE, f"reinstall failed: {exc}")]
                 continue
-            problems += verify_entry(path, _key(path))[1]
+            problems += verify_entry(path, layout.key_of(path))[1]
     return Fixed(reinstalled, problems)
 
 
-def _key(path: str) -> Key:
-    version_dir, tag = os.path.split(path)
-    name_dir, version = os.path.split(version_dir)
-    return os.path.basename(name_dir), version, tag
-
-
-def _wheel_at_hand(path: str, downloads: str) -> tuple[Entry | None, str | None, str]:
+def _wheel_at_hand(path: str, downloads: str, fetch: Fetch) -> tuple[Entry | None, str | None, str]:
     """The entry, the wheel it was installed from, or None and why not."""
     entry, _ = _load(path)
     if entry is None:
         return None, None, "entry.json is unreadable, so the wheel it came from is unknown"
     if not entry.source:
         return entry, None, "entry.json records no source"
-    wheel, why = _obtain(entry, downloads)
+    wheel, why = _obtain(entry, downloads, fetch)
     if wheel is None:
         return entry, None, f"{entry.source} ({why})"
-    if _wheel_key(wheel) != _key(path):
+    if _wheel_key(wheel) != layout.key_of(path):
         return entry, None, f"{entry.source} (its file name is not this entry's)"
     return entry, wheel, ""
 
 
-def _obtain(entry: Entry, downloads: str) -> tuple[str | None, str]:
+def _obtain(entry: Entry, downloads: str, fetch: Fetch) -> tuple[str | None, str]:
     """A local file of the entry's wheel, hash-checked; or None and why not."""
     if "://" in entry.source:
-        from versioned_import import index
-        from versioned_import.errors import PackageIndexError
-        from versioned_import.lock import Artifact, Locked
-        from versioned_import.progress import Reporter
-
-        artifact = Artifact(entry.source, entry.sha256, entry.wheel_size, True)
-        locked = Locked(entry.name, entry.version, artifact)
         try:
-            wheel = index.fetch([locked], downloads, Reporter(-1))[0].wheel
-        except PackageIndexError as exc:
+            wheel = fetch(entry, downloads)
+        except VersionedImportError as exc:
             return None, str(exc)
     elif os.path.isfile(entry.source):
         wheel = entry.source
@@ -312,36 +298,21 @@ def _obtain(entry: Entry, downloads: str) -> tuple[str | None, str]:
 
 
 def _wheel_key(wheel: str) -> Key | None:
-    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-
-    filename = os.path.basename(wheel)
     try:
-        name, version, _build, _tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
+        return layout.wheel_key(wheel)
+    except ValueError:
         return None
-    return canonicalize_name(name), str(version), "-".join(filename[:-4].rsplit("-", 3)[1:])
 
 
 def _reinstall(store: Store, path: str, entry: Entry, wheel: str) -> Entry:
-    """Move the damaged entry at ``path`` aside and install ``wheel`` in its place. When the
+    """Take the damaged entry at ``path`` out and install ``wheel`` in its place. When the
     install fails, the damaged entry is put back, so the store is as it was, and the error
-    raised. Publishing rewrites the generation file; putting back does it too."""
-
-    name = _key(path)[0]
-    with store.lock(name):
-        trash = store.retire(path)
-    try:
-        # Not under the lock: install_wheel takes it to publish, and it is not re-entrant.
-        return install_wheel(store, wheel, source=entry.source)[0]
-    except BaseException:
-        with store.lock(name):
-            if trash is not None and not os.path.exists(path):
-                os.rename(trash, path)
-                os.chmod(path, 0o555)
-                trash = None
-            # The entry was absent for a moment: a plan computed then must be computed again.
-            store.touch_generation()
-        raise
-    finally:
-        if trash is not None:
-            remove_tree(trash)
+    raised."""
+    key = layout.key_of(path)
+    with store.removing(key) as trash:
+        try:
+            return install_wheel(store, wheel, source=entry.source)[0]
+        except BaseException:
+            if trash is not None:
+                store.restore(trash, key)
+            raise

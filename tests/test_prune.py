@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FillStore, MakeProject
-from versioned_import import layout, plan, planner
+from versioned_import import planner
+from versioned_import._runtime import plan
 from versioned_import.cli import main
-from versioned_import.store import Store
+from versioned_import.store import Key, Store, layout
 
 Capture = pytest.CaptureFixture[str]
 
@@ -35,7 +36,7 @@ def _gc(store: Store, *args: str) -> int:
 
 
 def _entry(store: Store, name: str, version: str, tag: str = "py3-none-any") -> Path:
-    return Path(store.entry_dir(name, version, tag))
+    return Path(store.entry_dir(Key(name, version, tag)))
 
 
 def _present(store: Store) -> list[tuple[str, str]]:
@@ -44,7 +45,7 @@ def _present(store: Store) -> list[tuple[str, str]]:
 
 def _use(project: Path, store: Store) -> None:
     """Resolve ``project`` against ``store`` as the hook does, which makes it a root."""
-    computed = planner.compute(str(project), store.root)
+    computed = planner.compute_for_use(str(project), store.root)
     assert computed["error"] is None and computed["dists"]
 
 
@@ -246,10 +247,20 @@ def test_a_version_in_another_interpreters_cached_plan_stays(
     store, project = two_versions
     cached = planner.compute(str(project), store.root)
     site = str(_entry(store, "alpha", "2.0") / "site")
-    cached["dists"] = [("alpha", "2.0", "py3-none-any", site, "alpha-2.0.dist-info", "")]
+    cached["dists"] = [
+        {
+            "name": "alpha",
+            "canonical": "alpha",
+            "version": "2.0",
+            "tag": "py3-none-any",
+            "site": site,
+            "dist_info": "alpha-2.0.dist-info",
+            "why": "",
+        }
+    ]
     other = tmp_path / "cache" / "versioned-import" / "plans" / "cpython-399-linux"
     other.mkdir(parents=True)
-    (other / "0123456789abcdef.plan").write_bytes(marshal.dumps(cached))
+    (other / "0123456789abcdef.plan").write_bytes(marshal.dumps(dict(cached)))
     assert _gc(store) == 0
     assert _present(store) == [("alpha", "1.0"), ("alpha", "2.0")]
 

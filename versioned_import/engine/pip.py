@@ -1,5 +1,5 @@
-"""The package index, through pip: it honours the user's pip configuration (index URLs, find-links,
-constraints, certificates, proxies), which is what users have already set up.
+"""The pip engine: the package index through pip, which honours the user's pip configuration
+(index URLs, find-links, constraints, certificates, proxies), what users have already set up.
 
 Resolution is ``pip install --dry-run --ignore-installed --report``, for the running interpreter;
 fetching is ``pip wheel --no-deps`` on the exact files the report chose, hash-checked, which
@@ -14,20 +14,22 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from versioned_import.engine import Artifact, Fetched, Pick
 from versioned_import.errors import PackageIndexError
-from versioned_import.lock import Artifact, Locked
 from versioned_import.progress import Reporter, count
 
-__all__ = ["fetch", "resolve"]
+__all__ = ["PipEngine"]
 
 
-@dataclass(frozen=True)
-class Fetched:
-    locked: Locked
-    wheel: str
-    """The wheel to install: the one downloaded, or the one built from the sdist."""
+class PipEngine:
+    """``Engine`` through ``python -m pip`` of the tool's own interpreter."""
+
+    def resolve(self, requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
+        return resolve(requirements, reporter)
+
+    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
+        return fetch(picks, directory, reporter)
 
 
 def _pip(args: Sequence[str], reporter: Reporter, what: str) -> str:
@@ -71,7 +73,7 @@ def _errors(stderr: str) -> str:
     )
 
 
-def resolve(requirements: Sequence[str], reporter: Reporter) -> list[Locked]:
+def resolve(requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
     """The exact files pip would install for ``requirements`` into this interpreter."""
     reporter.step(f"Resolving {len(requirements)} requirements with pip")
     with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
@@ -84,12 +86,12 @@ def resolve(requirements: Sequence[str], reporter: Reporter) -> list[Locked]:
         )  # fmt: skip
         with open(report_file, encoding="utf-8") as f:
             report = json.load(f)
-    picks = [_locked(item) for item in report.get("install", [])]
+    picks = [_pick(item) for item in report.get("install", [])]
     reporter.done(f"Resolved {count(len(picks), 'package')}")
     return picks
 
 
-def _locked(item: dict[str, object]) -> Locked:
+def _pick(item: dict[str, object]) -> Pick:
     metadata = item["metadata"]
     info = item["download_info"]
     assert isinstance(metadata, dict) and isinstance(info, dict)
@@ -101,7 +103,7 @@ def _locked(item: dict[str, object]) -> Locked:
         )
     url = str(info["url"])
     artifact = Artifact(url, archive["hashes"]["sha256"], None, url.endswith(".whl"))
-    return Locked(str(metadata["name"]), str(metadata["version"]), artifact)
+    return Pick(str(metadata["name"]), str(metadata["version"]), artifact)
 
 
 def _requirements_file(directory: str, lines: Sequence[str]) -> str:
@@ -111,7 +113,7 @@ def _requirements_file(directory: str, lines: Sequence[str]) -> str:
     return path
 
 
-def fetch(packages: Sequence[Locked], directory: str, reporter: Reporter) -> list[Fetched]:
+def fetch(packages: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
     """Download (and build, for sdists) exactly ``packages`` into ``directory``."""
     if not packages:
         return []
@@ -139,7 +141,7 @@ def _as_url(location: str) -> str:
     return Path(location).resolve().as_uri()
 
 
-def _wheel_for(package: Locked, directory: str) -> str:
+def _wheel_for(package: Pick, directory: str) -> str:
     from packaging.utils import canonicalize_name, parse_wheel_filename
 
     if package.artifact.is_wheel:

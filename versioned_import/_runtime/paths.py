@@ -8,7 +8,7 @@ keeps them equal to what ``platformdirs`` says.
 import os
 import sys
 
-__all__ = ["APP_NAME", "default_store", "make_dirs", "replace_file", "store_root", "user_cache_dir"]
+__all__ = ["APP_NAME", "default_store", "plans_dir", "store_root", "user_cache_dir"]
 
 APP_NAME = "versioned-import"
 
@@ -51,22 +51,6 @@ def store_root() -> str:
     return os.path.abspath(os.environ.get("VIMPORT_STORE") or default_store())
 
 
-def make_dirs(path: str) -> None:
-    """``os.makedirs`` that gives every directory it creates mode 0755, not only the last, and
-    whatever the umask: nothing the store or the hook creates is writable by other users."""
-    if os.path.isdir(path):
-        return
-    make_dirs(os.path.dirname(path))
-    try:  # noqa: SIM105 (contextlib is not loaded at start-up, where plans are saved)
-        os.mkdir(path, 0o755)
-    except FileExistsError:  # another process made it meanwhile
-        pass
-
-
-def replace_file(path: str, data: bytes) -> None:
-    """Write ``path`` atomically (a temporary file, then a rename), mode 0644."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with open(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+def plans_dir() -> str:
+    """Where this user's interpreters keep their plans, one directory per interpreter kind."""
+    return os.path.join(user_cache_dir(), "plans")

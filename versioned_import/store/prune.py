@@ -1,10 +1,11 @@
-"""``vimport gc``: remove the versions that no project uses.
+"""Pruning the store (``vimport gc``): remove the versions that no project uses.
 
 An entry is live, and kept, when any of these holds:
 
-- its version is in the plan (``planner.compute``) of a remembered project (``Store.roots``) that
-  still exists and still opts in. A root whose project is gone, or whose manifest no longer opts
-  in (no ``[tool.vimport]`` table; for a script, no ``# /// script`` block), is forgotten.
+- its version is in the plan (computed by the caller's ``plan_of``) of a remembered project
+  (``Store.roots``) that still exists and still opts in. A root whose project is gone, or
+  whose manifest no longer opts in (no ``[tool.vimport]`` table; for a script, no
+  ``# /// script`` block), is forgotten.
   Liveness is per version, not per tag: another interpreter sharing the store may pick another
   wheel of the same version, and the plan computed here only knows this interpreter's choice;
 - it is in a plan another interpreter of this user cached for such a project (it may resolve
@@ -18,9 +19,8 @@ A project whose plan cannot be computed (a broken manifest, a lock written for a
 interpreter) stops gc before anything changes: what it uses is unknown, and guessing wrong
 would delete versions it needs.
 
-Removal renames the entry into ``trash/`` under the name's lock (the lock ``Store.publish``
-takes), so a reader sees an entry whole or absent, then deletes it there and rewrites the
-generation file, so every hook computes its plan again.
+Removal is ``Store.removing``: a reader sees an entry whole or absent, and every hook computes
+its plan again.
 """
 
 from __future__ import annotations
@@ -30,26 +30,23 @@ import marshal
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from versioned_import import layout, locations
+from versioned_import._runtime.paths import plans_dir
+from versioned_import._runtime.plan import FORMAT
 from versioned_import.errors import StoreError
-from versioned_import.store import Store, remove_tree
+from versioned_import.store import Store, layout
+from versioned_import.store.layout import Key
 
-__all__ = [
-    "Collection",
-    "DroppedRoot",
-    "Garbage",
-    "Key",
-    "collect",
-    "entry_dirs",
-    "open_entries",
-]
+if TYPE_CHECKING:
+    from versioned_import._runtime.plan import Plan
 
-Key = tuple[str, str, str]
-"""An entry's directory names: canonical name, normalized version, tag."""
+__all__ = ["Collection", "DroppedRoot", "Garbage", "PlanOf", "collect", "open_entries"]
+
+PlanOf = Callable[[str, str], "Plan"]
+"""Computes the plan of a project (a directory or a script) against a store root."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +83,13 @@ class Collection:
         return sum(g.size for g in self.garbage)
 
 
-def collect(store: Store, *, grace_minutes: float = 10.0, dry_run: bool = False) -> Collection:
+def collect(
+    store: Store, plan_of: PlanOf, *, grace_minutes: float = 10.0, dry_run: bool = False
+) -> Collection:
     """Remove from ``store`` every entry that is not live (see the module's docstring)."""
     store.require()
-    entries, _strays = entry_dirs(store)
-    plans, dropped = _live_plans(store)
+    entries, _strays = layout.entry_dirs(store.root)
+    plans, dropped = _live_plans(store, plan_of)
     used = _used_versions(plans) | _cached_versions(store, set(plans))
     cutoff = time.time() - grace_minutes * 60
     fresh = {key for key, path in entries.items() if _installed_at(path) >= cutoff}
@@ -112,60 +111,25 @@ def _apply(store: Store, garbage: list[Garbage], dropped: list[DroppedRoot]) -> 
             with contextlib.suppress(FileNotFoundError):
                 os.remove(root.root_file)
         for item in garbage:
-            _remove(store, item)
+            with store.removing(item.key):
+                pass
     except OSError as exc:
         raise StoreError(
             f"{exc.filename}: gc cannot remove it ({exc.strerror}); run gc as the store's owner"
         ) from exc
-    finally:
-        if garbage:  # even after a failure: some entries may be gone already
-            store.touch_generation()
 
 
-def entry_dirs(store: Store) -> tuple[dict[Key, str], list[str]]:
-    """Every entry directory by its key, and whatever else lies at those levels.
-
-    Read from directory names alone, so a damaged ``entry.json`` hides no entry."""
-    entries: dict[Key, str] = {}
-    strays: list[str] = []
-    top = layout.entries_dir(store.root)
-    for name in _subdirs(top, strays):
-        for version in _subdirs(os.path.join(top, name), strays):
-            for tag in _subdirs(os.path.join(top, name, version), strays):
-                entries[(name, version, tag)] = os.path.join(top, name, version, tag)
-    return entries, strays
-
-
-def _subdirs(directory: str, strays: list[str]) -> list[str]:
-    """The directories in ``directory`` (hidden names skipped, as ``Store.entries`` does);
-    anything else there is added to ``strays``."""
-    try:
-        names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    except FileNotFoundError:
-        return []
-    found = []
-    for name in names:
-        path = os.path.join(directory, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            found.append(name)
-        else:
-            strays.append(path)
-    return found
-
-
-def _live_plans(store: Store) -> tuple[dict[str, dict[str, Any]], list[DroppedRoot]]:
+def _live_plans(store: Store, plan_of: PlanOf) -> tuple[dict[str, Plan], list[DroppedRoot]]:
     """The plan of every remembered project that still uses the store, and the roots to drop.
 
     Raises ``StoreError`` naming every project whose plan cannot be computed."""
-    from versioned_import.planner import compute
-
-    plans: dict[str, dict[str, Any]] = {}
+    plans: dict[str, Plan] = {}
     dropped: list[DroppedRoot] = []
     failures: list[str] = []
     for root_file, project in sorted(store.roots().items()):
         reason = _gone(project)
         if reason is None:
-            plan = compute(project, store.root)
+            plan = plan_of(project, store.root)
             if plan["error"]:
                 failures.append(plan["error"])
                 continue
@@ -198,25 +162,19 @@ def _gone(project: str) -> str | None:
     return None
 
 
-def _used_versions(plans: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+def _used_versions(plans: dict[str, Plan]) -> set[tuple[str, str]]:
     return {version for plan in plans.values() for version in _plan_versions(plan)}
 
 
-def _plan_versions(plan: dict[str, Any]) -> set[tuple[str, str]]:
-    """(name, version) directory names of the entries a plan uses."""
-    found = set()
-    for dist in plan.get("dists", []):
-        # dist[3] is the entry's site directory: .../entries/NAME/VERSION/TAG/site
-        parts = os.path.normpath(dist[3]).split(os.sep)
-        if len(parts) >= 4:
-            found.add((parts[-4], parts[-3]))
-    return found
+def _plan_versions(plan: Plan) -> set[tuple[str, str]]:
+    """(canonical name, version) of the entries a plan uses."""
+    return {(dist["canonical"], dist["version"]) for dist in plan["dists"]}
 
 
 def _cached_versions(store: Store, projects: set[str]) -> set[tuple[str, str]]:
     """The versions in plans that any interpreter of this user cached for a live project."""
     found: set[tuple[str, str]] = set()
-    top = os.path.join(locations.user_cache_dir(), "plans")
+    top = plans_dir()
     for flavour in _names(top):
         for name in _names(os.path.join(top, flavour)):
             if not name.endswith(".plan"):
@@ -224,10 +182,14 @@ def _cached_versions(store: Store, projects: set[str]) -> set[tuple[str, str]]:
             try:
                 with open(os.path.join(top, flavour, name), "rb") as f:
                     plan = marshal.loads(f.read())
-                if plan.get("store") == store.root and plan.get("project") in projects:
+                if (
+                    plan.get("format") == FORMAT
+                    and plan.get("store") == store.root
+                    and plan.get("project") in projects
+                ):
                     found |= _plan_versions(plan)
             # Another Python's marshal format, a half-written file: its plan is not knowable.
-            except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError):
+            except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
                 continue
     return found
 
@@ -261,7 +223,7 @@ def open_entries(store: Store) -> set[Key]:
         if path.startswith(top):
             parts = path[len(top) :].split(os.sep)
             if len(parts) >= 3:
-                found.add((parts[0], parts[1], parts[2]))
+                found.add(Key(*parts[:3]))
     return found
 
 
@@ -300,17 +262,3 @@ def _tree_size(top: str) -> int:
                 st = os.lstat(os.path.join(directory, name))
                 size += st.st_size if stat.S_ISREG(st.st_mode) else 0
     return size
-
-
-def _remove(store: Store, item: Garbage) -> None:
-    version_dir = os.path.dirname(item.path)
-    with store.lock(item.key[0]):
-        trash = store.retire(item.path)
-        # Pruned under the lock: an installer creates these parents, then renames into them.
-        for parent in (version_dir, os.path.dirname(version_dir)):
-            try:
-                os.rmdir(parent)
-            except OSError:  # not empty: another version or tag lives there
-                break
-    if trash is not None:
-        remove_tree(trash)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from importlib.metadata import DistributionFinder, PathDistribution
     from types import ModuleType
 
-    from versioned_import.plan import Plan
+    from versioned_import._runtime.plan import Dist, Plan
 
 __all__ = ["MissingFinder", "ProjectFinder"]
 
@@ -28,8 +28,8 @@ class ProjectFinder:
     """Answers top-level imports of the names that a project's resolved distributions provide."""
 
     def __init__(self, plan: "Plan", debug: bool) -> None:
-        self._modules: dict[str, list[int]] = plan["modules"]
-        self._dists: list[tuple[str, str, str, str, str, str]] = plan["dists"]
+        self._modules = plan["modules"]
+        self._dists: list[Dist] = plan["dists"]
         self._debug = debug
 
     def find_spec(
@@ -46,7 +46,7 @@ class ProjectFinder:
         indices = self._modules.get(fullname) if path is None else None
         if indices is None:
             return None
-        sites = [self._dists[i][3] for i in indices]
+        sites = [self._dists[i]["site"] for i in indices]
         spec = PathFinder.find_spec(fullname, sites, target)
         if spec is None:
             return None
@@ -60,9 +60,10 @@ class ProjectFinder:
             spec.submodule_search_locations = [p for p in portions if os.path.isdir(p)]
         if self._debug:
             for i in indices:
-                name, version, tag, site, _info, why = self._dists[i]
+                d = self._dists[i]
                 sys.stderr.write(
-                    f"vimport: {fullname} -> {name} {version} [{tag}] {site} ({why})\n"
+                    f"vimport: {fullname} -> {d['name']} {d['version']} [{d['tag']}] "
+                    f"{d['site']} ({d['why']})\n"
                 )
         return spec
 
@@ -76,7 +77,7 @@ class ProjectFinder:
         # Its callbacks would put each directory first on sys.path.
         callbacks, working_set.callbacks = working_set.callbacks, []
         try:
-            for site in dict.fromkeys(dist[3] for dist in self._dists):
+            for site in dict.fromkeys(dist["site"] for dist in self._dists):
                 working_set.add_entry(site)
         finally:
             working_set.callbacks = callbacks
@@ -92,9 +93,9 @@ class ProjectFinder:
         if context.path is not sys.path:
             return
         wanted = _normalize(context.name) if context.name else None
-        for name, _version, _tag, site, dist_info, _why in self._dists:
-            if wanted is None or _normalize(name) == wanted:
-                yield PathDistribution(pathlib.Path(site, dist_info))
+        for dist in self._dists:
+            if wanted is None or _normalize(dist["name"]) == wanted:
+                yield PathDistribution(pathlib.Path(dist["site"], dist["dist_info"]))
 
 
 def _after_exec(spec: "ModuleSpec", then: "Callable[[ModuleType], None]") -> None:

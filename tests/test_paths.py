@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from versioned_import import locations
+from versioned_import._runtime import paths as locations
 
 # XDG values: unset, absolute, empty, blank, relative (which the XDG spec says to ignore).
 _XDG_VALUES = [None, "/xdg/absolute", "", "   ", "relative/dir"]

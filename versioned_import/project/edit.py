@@ -8,20 +8,17 @@ file replaces the old one atomically, or not at all when nothing changes.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
-import sys
-import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeGuard
 
+from versioned_import._compat import tomllib
+from versioned_import._runtime.fs import write_atomic
 from versioned_import.errors import ManifestError
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from packaging.requirements import Requirement
     from tomlkit.items import Array, String, _ArrayItemGroup
     from tomlkit.toml_document import TOMLDocument
@@ -133,18 +130,10 @@ def _where(exc: Exception, text: str) -> str:
     if isinstance(exc, ParseError):  # its end of file shows as "Unexpected character: '\x00'"
         return str(exc).replace("character: '\\x00'", "end of file")
     try:
-        _tomllib().loads(text)
+        tomllib.loads(text)
     except ValueError as positioned:  # tomllib.TOMLDecodeError
         return str(positioned)
     return str(exc)
-
-
-def _tomllib() -> ModuleType:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
-    return tomllib
 
 
 def _dependencies(path: str, document: TOMLDocument, adding: bool) -> Array | None:
@@ -348,7 +337,7 @@ def _save(path: str, original: str, document: TOMLDocument, array: Array) -> lis
 def _check_reads_back(path: str, text: str, entries: list[str]) -> None:
     """Refuse to write a file that a TOML reader would not read back to ``entries``."""
     try:
-        found = _tomllib().loads(text).get("project", {}).get("dependencies")
+        found = tomllib.loads(text).get("project", {}).get("dependencies")
     except ValueError as exc:  # tomllib.TOMLDecodeError
         found = exc
     if found != entries:
@@ -362,22 +351,13 @@ def _check_reads_back(path: str, text: str, entries: list[str]) -> None:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    # Through a symlink to the file it points at, not over the link; with the file's mode
-    # (mkstemp makes 0600 files).
+    # Through a symlink to the file it points at, not over the link; with the file's mode, less
+    # any write bit for group or others (the one rule for what the tool writes).
     target = os.path.realpath(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
-    )
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+        write_atomic(target, text.encode("utf-8"), mode, durable=True)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise ManifestError(
             path, [f"cannot write the file ({exc}); it was left as it was"]
         ) from exc

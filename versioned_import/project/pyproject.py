@@ -1,66 +1,31 @@
-"""A project's manifest: ``[project]``, ``[dependency-groups]`` and ``[tool.vimport]`` of its
-``pyproject.toml``, or the inline metadata of a single-file script (``script.py``).
+"""A project directory's manifest: ``[project]``, ``[dependency-groups]`` and
+``[tool.vimport]`` of its ``pyproject.toml``.
 
 Every problem in the file is collected and reported at once, each naming the field.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from versioned_import.errors import ManifestError
+from versioned_import.project.manifest import (
+    Manifest,
+    check_requires_python,
+    load_toml,
+    parse_requirements,
+)
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-__all__ = [
-    "MANIFEST",
-    "Manifest",
-    "check_requires_python",
-    "import_roots",
-    "load_toml",
-    "lock_file",
-    "manifest_for",
-    "parse_requirements",
-    "read_manifest",
-]
+__all__ = ["LOCK", "MANIFEST", "import_roots", "read_manifest"]
 
 MANIFEST = "pyproject.toml"
 LOCK = "pylock.toml"
 _KNOWN_KEYS = {"system-site-packages", "extras", "groups", "requirements"}
-
-
-@dataclass(frozen=True)
-class Manifest:
-    path: str
-    """The file that declares the requirements: a pyproject.toml or a script."""
-    root: str
-    name: str
-    active: bool
-    """False when the file has no ``[tool.vimport]`` table: such a project is left alone."""
-    requirements: list[Requirement]
-    system_site_packages: bool = False
-    lock: str = ""
-    """Where this manifest's ``pylock.toml`` lives."""
-    sources: list[str] = field(default_factory=list)
-    """Other files the requirements come from (a requirements.txt), watched like the manifest."""
-    requires_python: str | None = None
-    selection: dict[str, list[str]] = field(default_factory=dict)
-    """The extras and dependency groups chosen, as the lock records them."""
-
-    def inputs_hash(self) -> str:
-        """What a lock must have been made from to be fresh for this manifest."""
-        data = {
-            "requirements": sorted(str(r) for r in self.requirements),
-            "requires-python": self.requires_python,
-        }
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
@@ -102,96 +67,11 @@ def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
         True,
         requirements,
         system_site,
-        lock=lock_file(project_dir),
+        lock=os.path.join(project_dir, LOCK),
         sources=sources,
         requires_python=requires_python,
         selection={"extras": extras, "groups": chosen_groups},
     )
-
-
-def lock_file(target: str) -> str:
-    """Where the lock of a project directory, or of a script, lives."""
-    if os.path.isfile(target):
-        from versioned_import.script import lock_path
-
-        return lock_path(target)
-    return os.path.join(target, LOCK)
-
-
-def manifest_for(target: str, groups: Sequence[str] = ()) -> Manifest:
-    """The manifest of a project directory, or of a script with inline metadata."""
-    if os.path.isfile(target):
-        from versioned_import.script import read_script
-
-        return read_script(target)
-    return read_manifest(target, groups)
-
-
-def import_roots(project_dir: str) -> list[str]:
-    """Where the project's own code imports from: ``src/`` when it exists, else the root."""
-    src = os.path.join(project_dir, "src")
-    return [src] if os.path.isdir(src) else [project_dir]
-
-
-def load_toml(path: str, text: str | None = None) -> dict[str, Any]:
-    """Parse the TOML file ``path`` (or ``text`` read from it); errors name the file and line."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
-    try:
-        if text is not None:
-            return tomllib.loads(text)
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError as exc:
-        message = "file not found; create it with a [tool.vimport] table"
-        raise ManifestError(path, [message]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(path, [f"cannot read the file ({exc})"]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(path, [f"invalid TOML: {exc}; fix the syntax there"]) from exc
-
-
-def parse_requirements(value: object, where: str, problems: list[str]) -> list[Requirement]:
-    """PEP 508 requirements from a TOML array; each bad item is a problem naming its index."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    if not isinstance(value, list):
-        problems.append(f"{where} must be an array of PEP 508 strings")
-        return []
-    found = []
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            problems.append(f"{where}[{index}] must be a string, not {type(item).__name__}")
-            continue
-        try:
-            found.append(Requirement(item))
-        except InvalidRequirement as exc:
-            problems.append(f"{where}[{index}]: {item!r} is not a valid requirement ({exc})")
-    return found
-
-
-def check_requires_python(value: object, where: str, problems: list[str]) -> None:
-    """A problem unless ``value`` is absent or admits the running interpreter."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    if value is None:
-        return
-    if not isinstance(value, str):
-        problems.append(f"{where} must be a string")
-        return
-    try:
-        specifier = SpecifierSet(value)
-    except InvalidSpecifier as exc:
-        problems.append(f"{where}: {exc}")
-        return
-    running = ".".join(map(str, sys.version_info[:3]))
-    if not specifier.contains(running, prereleases=True):
-        problems.append(
-            f"{where} is {value!r} but this interpreter is Python {running}; "
-            "run the project with a matching python"
-        )
 
 
 def _unknown_keys(table: dict[str, Any], problems: list[str]) -> None:
@@ -299,3 +179,9 @@ def _read_requirements_file(
             )
         else:
             into += parse_requirements([line], f"{path}:{number}", problems)
+
+
+def import_roots(project_dir: str) -> list[str]:
+    """Where the project's own code imports from: ``src/`` when it exists, else the root."""
+    src = os.path.join(project_dir, "src")
+    return [src] if os.path.isdir(src) else [project_dir]

@@ -12,38 +12,18 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from versioned_import._runtime.fs import write_atomic
+from versioned_import.engine import Artifact, Pick
 from versioned_import.errors import ManifestError
-from versioned_import.project import Manifest, load_toml
+from versioned_import.project.manifest import Manifest, load_toml
 
-__all__ = ["Artifact", "Lock", "Locked", "read_lock", "write_lock"]
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One file to fetch: a wheel, or an sdist to build into one."""
-
-    location: str
-    """A URL, or an absolute path."""
-    sha256: str
-    size: int | None
-    is_wheel: bool
-
-    @property
-    def filename(self) -> str:
-        return self.location.rstrip("/").rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class Locked:
-    name: str
-    version: str
-    artifact: Artifact
+__all__ = ["Lock", "read_lock", "write_lock"]
 
 
 @dataclass(frozen=True)
 class Lock:
     path: str
-    packages: list[Locked]
+    packages: list[Pick]
     """The packages this interpreter installs from the lock, after markers and tags."""
     inputs: str | None
     """The hash of the requirements it was made from; None for a lock another tool wrote."""
@@ -92,13 +72,13 @@ def read_lock(path: str) -> Lock | None:
         location = chosen.url or os.path.join(os.path.dirname(path), chosen.path or "")
         artifact = Artifact(location, chosen.hashes["sha256"], chosen.size,
                             isinstance(chosen, PackageWheel))  # fmt: skip
-        packages.append(Locked(package.name, str(package.version), artifact))
+        packages.append(Pick(package.name, str(package.version), artifact))
     tool = (pylock.tool or {}).get("vimport", {})
     inputs = tool.get("inputs") if isinstance(tool, dict) else None
     return Lock(path, packages, inputs, list(pylock.default_groups or []))
 
 
-def write_lock(manifest: Manifest, packages: list[Locked]) -> None:
+def write_lock(manifest: Manifest, packages: list[Pick]) -> None:
     """Write the lock of ``manifest`` for this interpreter, atomically."""
     import tomli_w
     from packaging.markers import Marker
@@ -132,10 +112,7 @@ def write_lock(manifest: Manifest, packages: list[Locked]) -> None:
         packages=entries,
         tool={"vimport": {"inputs": manifest.inputs_hash()}},
     )
-    tmp = f"{manifest.lock}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        tomli_w.dump(pylock.to_dict(), f)
-    os.replace(tmp, manifest.lock)
+    write_atomic(manifest.lock, tomli_w.dumps(pylock.to_dict()).encode(), durable=True)
 
 
 def _this_environment() -> str:

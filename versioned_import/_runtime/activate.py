@@ -1,29 +1,34 @@
 """The hook's start-up in a project: load its plan, isolate the process, install the finders.
 
 The sitecustomize template calls ``start`` once it has found a project (a process outside any
-project never imports this module). The hook carries this module and the three it needs as one
-file, ``_vimport_runtime`` (see ``hook.runtime_bundle``): each import costs ~0.1 ms here. With a
-fresh plan it reads one ``marshal`` file. It must never crash an interpreter, so every failure
-becomes one line on stderr.
+project never imports this module). With a fresh plan it reads one ``marshal`` file. It must
+never crash an interpreter, so every failure becomes one line on stderr.
 """
 
 import os
 import sys
 
-from versioned_import.finder import MissingFinder, ProjectFinder  # bundled
-from versioned_import.locations import store_root  # bundled
-from versioned_import.plan import compute_in_child, load_fresh, save  # bundled
+from versioned_import._runtime.finder import MissingFinder, ProjectFinder
+from versioned_import._runtime.paths import store_root
+from versioned_import._runtime.plan import compute_in_child, load_fresh, save
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from versioned_import.plan import Plan
+    from versioned_import._runtime.plan import Plan
 
-__all__ = ["activate", "debug_enabled", "start"]
+__all__ = ["PTH_MODULE", "RUNTIME_MODULE", "START_FUNCTION", "activate", "debug_enabled", "start"]
+
+RUNTIME_MODULE = "_vimport_runtime"
+"""This package joined into one module, written beside the installed sitecustomize."""
+PTH_MODULE = "_vimport_hook"
+"""The sitecustomize's code under another name, for a ``.pth`` file to import."""
+START_FUNCTION = "_vimport_start"
+"""Defined by the installed hook: its presence in a process says the hook ran."""
 
 # Modules the hook itself runs from, which must survive isolation even when they live in the
 # base site-packages.
 _OWN_MODULES = frozenset(
-    {"sitecustomize", "usercustomize", "_vimport_hook", "_vimport_runtime", "versioned_import"}
+    {"sitecustomize", "usercustomize", PTH_MODULE, RUNTIME_MODULE, "versioned_import"}
 )
 
 

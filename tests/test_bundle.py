@@ -1,0 +1,106 @@
+"""What ``vimport hook install`` writes: the start-up layer joined into one module, and the
+sitecustomize with discovery copied in. Each must define every name it uses and import only the
+standard library (and the sitecustomize, the joined module)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from versioned_import import bundle
+from versioned_import._runtime.activate import RUNTIME_MODULE
+
+RUNTIME = Path(bundle.__file__).parent / "_runtime"
+_SHARED = {"__all__", "TYPE_CHECKING"}
+
+
+def _undefined_names(source: str) -> list[str]:
+    """ruff's findings of names ``source`` uses (or exports) without defining them."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select",
+         "F821,F822", "--output-format", "concise", "--stdin-filename", "bundle.py", "-"],
+        input=source, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return [line for line in done.stdout.splitlines() if line.startswith("bundle.py:")]
+
+
+def _non_stdlib_imports(source: str, allowed: frozenset[str] = frozenset()) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        tops = {name.partition(".")[0] for name in names}
+        found += sorted(tops - set(sys.stdlib_module_names) - allowed)
+    return found
+
+
+def _problems(source: str, allowed: frozenset[str] = frozenset()) -> list[str]:
+    return _undefined_names(source) + _non_stdlib_imports(source, allowed)
+
+
+def test_the_runtime_bundle_defines_what_it_uses_and_imports_only_the_standard_library() -> None:
+    assert _problems(bundle.runtime_source()) == []
+
+
+def test_the_sitecustomize_defines_what_it_uses_and_imports_only_the_standard_library() -> None:
+    source = bundle.sitecustomize_source(["/tool"], "chained")
+    assert _problems(source, frozenset({RUNTIME_MODULE})) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        # A package import used inside a function: dropped when joining, so the name is unbound.
+        ("from versioned_import.store import layout\n\n\ndef plan_file():\n    return layout\n",
+         "F821"),
+        ("import packaging.version\n", "packaging"),
+        ("def f():\n    from resolvelib import Resolver\n    return Resolver\n", "resolvelib"),
+    ],
+)  # fmt: skip
+def test_the_checks_catch_a_broken_bundle(source: str, found: str) -> None:
+    problems = _problems(bundle._without_own_imports(source))
+    assert any(found in problem for problem in problems), problems
+
+
+def test_the_runtime_bundle_runs_on_its_own_and_defines_start() -> None:
+    namespace: dict[str, object] = {"__name__": RUNTIME_MODULE}
+    exec(compile(bundle.runtime_source(), f"{RUNTIME_MODULE}.py", "exec"), namespace)
+    assert callable(namespace["start"])
+    assert namespace["__version__"] == __import__("versioned_import").__version__
+
+
+def test_every_runtime_module_but_discovery_is_joined_after_its_dependencies() -> None:
+    modules = bundle.runtime_modules()
+    on_disk = {p.stem for p in RUNTIME.glob("*.py")} - {"__init__", bundle.DISCOVER}
+    assert set(modules) == on_disk
+    for position, name in enumerate(modules):
+        source = (RUNTIME / f"{name}.py").read_text(encoding="utf-8")
+        assert set(bundle._runtime_imports(source)) <= set(modules[:position]), name
+
+
+def _top_level_names(module: str) -> set[str]:
+    tree = ast.parse((RUNTIME / f"{module}.py").read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names - _SHARED
+
+
+def test_joined_modules_define_no_name_twice() -> None:
+    # One module's helper would silently replace another's of the same name in the bundle.
+    seen: dict[str, str] = {}
+    for module in bundle.runtime_modules():
+        for name in _top_level_names(module):
+            assert name not in seen, f"{name} is defined in {seen.get(name)}.py and {module}.py"
+            seen[name] = module

@@ -1,0 +1,146 @@
+"""The plan: everything the hook needs for one project, precomputed and stored with ``marshal``.
+
+Loading a fresh plan is the hook's whole warm path. A plan records the ``os.stat`` signature of
+its inputs (the manifest, the store's generation file, the lock, the ``src/`` directory, a
+requirements file); when any differs, the plan is computed again (``versioned_import.planner``),
+in a child interpreter so that TOML, ``packaging`` and ``resolvelib`` never enter the project's
+process.
+"""
+
+import marshal
+import os
+import sys
+
+from versioned_import import __version__
+from versioned_import._runtime.errors import PlanError
+from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.paths import plans_dir
+
+# ``typing`` costs milliseconds at start-up; mypy treats this name as true. marshal stores plain
+# dicts, lists and tuples, so the types below exist for mypy only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    Signature = tuple[str, int, int, int] | tuple[str]
+    """A watched path and its (mtime_ns, size, inode), or the path alone when it is absent."""
+
+    class Dist(TypedDict):
+        """One resolved distribution."""
+
+        name: str
+        """As its METADATA spells it."""
+        canonical: str
+        """With ``version`` and ``tag``, the store entry's key (its directory names)."""
+        version: str
+        tag: str
+        site: str
+        """The entry's import root."""
+        dist_info: str
+        why: str
+        """The requirement chain that selected it."""
+
+    class Plan(TypedDict):
+        format: int
+        tool: str
+        project: str
+        """A project directory, or a script with inline metadata."""
+        store: str
+        inputs: list[Signature]
+        active: bool
+        """False when the manifest does not opt in: the process is left alone."""
+        error: str | None
+        notice: str | None
+        """Said once on stderr when the plan is computed (a stale lock)."""
+        manifest: str
+        system_site: bool
+        paths: list[str]
+        """The project's own import roots."""
+        dists: list[Dist]
+        modules: dict[str, list[int]]
+        """Top-level import name -> indices into ``dists``."""
+        pth: list[tuple[str, str]]
+        """``.pth`` files to run: (site directory, file name)."""
+
+
+__all__ = ["FORMAT", "PLANNER", "compute_in_child", "load_fresh", "plan_file", "save", "signature"]
+
+FORMAT = 3
+PLANNER = "versioned_import.planner"
+"""The module whose ``main`` computes a plan in the child interpreter."""
+
+
+def signature(paths: "list[str]") -> "list[Signature]":
+    found: list[Signature] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            found.append((path,))
+        else:
+            found.append((path, st.st_mtime_ns, st.st_size, st.st_ino))
+    return found
+
+
+def _fnv1a(text: str) -> str:
+    # A stable 64-bit hash for the file name; hashlib would cost ~2 ms at every start-up.
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def plan_file(project: str, store: str) -> str:
+    """Where this interpreter keeps the plan of ``project`` against ``store``."""
+    flavour = f"{sys.implementation.cache_tag}-{sys.platform}"
+    key = _fnv1a(f"{project}\0{store}\0{sys.executable}")
+    return os.path.join(plans_dir(), flavour, f"{key}.plan")
+
+
+def load_fresh(project: str, store: str) -> "Plan | None":
+    """The stored plan, if it exists and its inputs have not changed since."""
+    try:
+        with open(plan_file(project, store), "rb") as f:
+            # One read, then loads: marshal.load on a file object costs ~8x more here.
+            plan: Plan = marshal.loads(f.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if (
+        plan.get("format") != FORMAT
+        or plan.get("tool") != __version__
+        or plan.get("project") != project
+        or plan.get("store") != store
+        or plan["inputs"] != signature([i[0] for i in plan["inputs"]])
+    ):
+        return None
+    return plan
+
+
+def save(plan: "Plan") -> None:
+    """Store ``plan`` atomically; a cache that cannot be written only costs speed."""
+    path = plan_file(plan["project"], plan["store"])
+    try:
+        make_dirs(os.path.dirname(path))
+        write_atomic(path, marshal.dumps(dict(plan)))
+    except OSError:
+        pass
+
+
+def compute_in_child(project: str, store: str, tool_paths: "list[str]") -> "Plan":
+    """The plan computed in a fresh interpreter that sees the tool's dependencies, not the
+    project's."""
+    import subprocess
+
+    code = f"import sys; sys.path[:0] = {tool_paths!r}; from {PLANNER} import main; main()"
+    env = dict(os.environ, VIMPORT_DISABLE="1")
+    child = subprocess.run(
+        [sys.executable, "-I", "-c", code, project, store],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if child.returncode != 0:
+        lines = child.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
+        raise PlanError(f"computing the plan of {project} failed: {lines[-1]}")
+    plan: Plan = marshal.loads(child.stdout)
+    return plan

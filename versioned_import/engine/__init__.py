@@ -1,0 +1,62 @@
+"""Index engines: what turns requirements into exact files from a package index, and fetches
+them. One small interface (``Engine``); pip is the engine today (``engine.pip``), and
+``engine.choice`` says which one a command uses.
+
+The vocabulary is shared with the lock, which records picks: an ``Artifact`` is one file to
+fetch, a ``Pick`` a distribution chosen at an exact version with the file to install it from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from versioned_import.progress import Reporter
+
+__all__ = ["Artifact", "Engine", "Fetched", "Pick"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file to fetch: a wheel, or an sdist to build into one."""
+
+    location: str
+    """A URL, or an absolute path."""
+    sha256: str
+    size: int | None
+    is_wheel: bool
+
+    @property
+    def filename(self) -> str:
+        return self.location.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A distribution chosen at an exact version, and the file to install it from."""
+
+    name: str
+    version: str
+    artifact: Artifact
+
+
+@dataclass(frozen=True)
+class Fetched:
+    pick: Pick
+    wheel: str
+    """The wheel to install: the one downloaded, or the one built from the sdist."""
+
+
+class Engine(Protocol):
+    """Resolves against a package index and fetches what it chose. Errors are
+    ``PackageIndexError``, raised before anything enters the store."""
+
+    def resolve(self, requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
+        """The exact files to install for ``requirements`` into this interpreter."""
+        ...
+
+    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
+        """Download (and build, for sdists) exactly ``picks`` into ``directory``, hash-checked."""
+        ...

@@ -1,0 +1,163 @@
+"""The store's layout on disk: every path, key and walk over it is written here, once.
+
+::
+
+    STORE/
+      generation                      rewritten on every change; the hook's plans depend on it
+      entries/NAME/VERSION/TAG/       one published entry per wheel, read-only
+        site/                         the import root (purelib and platlib)
+        bin/ data/ include/           the wheel's other schemes
+        entry.json                    what the resolver and the hook need, computed at install
+      staging/                        entries being built; never read by the hook
+      locks/                          one mutex file per distribution name
+      roots/                          one file per project that resolved here, for gc
+      trash/                          entries being removed: renamed here under the name's
+                                      mutex, then deleted; never read by the hook
+
+The hook's plans live in the user's cache directory, not here
+(``versioned_import._runtime.plan.plan_file``), so a store can be mounted read-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import NamedTuple
+
+__all__ = [
+    "BIN_DIR",
+    "ENTRY_FILE",
+    "SCHEMES",
+    "SITE_DIR",
+    "Key",
+    "entries_dir",
+    "entry_dirs",
+    "entry_path",
+    "generation_file",
+    "key_of",
+    "list_names",
+    "mutex_dir",
+    "record_digest",
+    "roots_dir",
+    "script_files",
+    "staging_dir",
+    "trash_dir",
+    "wheel_key",
+]
+
+ENTRY_FILE = "entry.json"
+SITE_DIR = "site"
+BIN_DIR = "bin"
+SCHEMES = {
+    "purelib": SITE_DIR,
+    "platlib": SITE_DIR,
+    "scripts": BIN_DIR,
+    "data": "data",
+    "headers": "include",
+}
+"""Where each of a wheel's install schemes goes inside an entry."""
+
+
+class Key(NamedTuple):
+    """An entry's identity, and its directory names."""
+
+    name: str
+    """Canonical."""
+    version: str
+    """Normalized."""
+    tag: str
+    """The wheel's compressed tag set, e.g. ``py3-none-any``."""
+
+
+def entries_dir(root: str) -> str:
+    return os.path.join(root, "entries")
+
+
+def entry_path(root: str, key: Key) -> str:
+    return os.path.join(root, "entries", *key)
+
+
+def key_of(entry: str) -> Key:
+    """The key of the entry directory ``entry``."""
+    version_dir, tag = os.path.split(os.path.normpath(entry))
+    name_dir, version = os.path.split(version_dir)
+    return Key(os.path.basename(name_dir), version, tag)
+
+
+def wheel_key(filename: str) -> Key:
+    """The key of the entry a wheel file installs; raises ``ValueError`` for a bad name."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    basename = os.path.basename(filename)
+    try:
+        name, version, _build, _tags = parse_wheel_filename(basename)
+    except InvalidWheelFilename as exc:
+        raise ValueError(str(exc)) from exc
+    tag = "-".join(basename[:-4].rsplit("-", 3)[1:])
+    return Key(canonicalize_name(name), str(version), tag)
+
+
+def entry_dirs(root: str) -> tuple[dict[Key, str], list[str]]:
+    """Every entry directory by its key, and whatever else lies at those levels (strays).
+
+    Read from directory names alone, so a damaged ``entry.json`` hides no entry."""
+    entries: dict[Key, str] = {}
+    strays: list[str] = []
+    top = entries_dir(root)
+    for name in _subdirs(top, strays):
+        for version in _subdirs(os.path.join(top, name), strays):
+            for tag in _subdirs(os.path.join(top, name, version), strays):
+                entries[Key(name, version, tag)] = os.path.join(top, name, version, tag)
+    return entries, strays
+
+
+def _subdirs(directory: str, strays: list[str]) -> list[str]:
+    found = []
+    for name in list_names(directory):
+        path = os.path.join(directory, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            found.append(name)
+        else:
+            strays.append(path)
+    return found
+
+
+def list_names(directory: str) -> list[str]:
+    """The names in ``directory``, sorted, hidden ones skipped; none when it does not exist."""
+    try:
+        return sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except FileNotFoundError:
+        return []
+
+
+def script_files(entry: str) -> dict[str, str]:
+    """The scripts of the entry directory ``entry`` (console and GUI scripts that installer
+    generated, and ``.data/scripts``): name -> path."""
+    directory = os.path.join(entry, BIN_DIR)
+    return {name: os.path.join(directory, name) for name in list_names(directory)}
+
+
+def record_digest(digest: bytes, algorithm: str = "sha256") -> str:
+    """RECORD's form of a digest: ``algorithm=`` and urlsafe base64 without padding."""
+    return f"{algorithm}={base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+
+
+def generation_file(root: str) -> str:
+    return os.path.join(root, "generation")
+
+
+def staging_dir(root: str) -> str:
+    return os.path.join(root, "staging")
+
+
+def mutex_dir(root: str) -> str:
+    return os.path.join(root, "locks")
+
+
+def roots_dir(root: str) -> str:
+    return os.path.join(root, "roots")
+
+
+def trash_dir(root: str) -> str:
+    """Inside the store, so that moving an entry here is a rename on one file system."""
+    return os.path.join(root, "trash")
