@@ -151,3 +151,14 @@ def test_import_roots_of_a_src_layout_is_src(tmp_path: Path) -> None:
 def test_a_file_named_src_is_not_a_src_layout(tmp_path: Path) -> None:
     (tmp_path / "src").write_text("", encoding="utf-8")
     assert import_roots(str(tmp_path)) == [str(tmp_path)]
+
+
+def test_a_git_source_is_an_error_not_an_index_lookup(tmp_path: Path) -> None:
+    project = _write(
+        tmp_path / "p",
+        '[project]\nname = "p"\ndependencies = ["mylib"]\n[tool.vimport]\n'
+        '[tool.uv.sources]\nmylib = { git = "https://example.invalid/mylib.git" }\n',
+    )
+    error = _problems(project)
+    assert error.path == str(project / "pyproject.toml")
+    assert error.problems[0].startswith("tool.uv.sources.mylib: git sources are not supported")

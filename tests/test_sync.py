@@ -488,6 +488,24 @@ def test_an_option_in_a_requirements_file_is_an_error_naming_file_and_line(
     assert stored(store) == set()
 
 
+# --- local sources ----------------------------------------------------------------------------
+
+
+def test_a_git_source_for_a_name_on_the_index_is_one_error_and_nothing_is_fetched(
+    make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    # alpha is on the index: taking it from there would be dependency confusion.
+    extra = '[tool.uv.sources]\nalpha = { git = "https://example.invalid/alpha.git" }\n'
+    project = make_project("app", ["alpha"], extra=extra)
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith(f"{project / 'pyproject.toml'}: tool.uv.sources.alpha: git "), message
+    assert not (project / "pylock.toml").exists()
+    assert stored(store) == set()
+
+
 _SCRIPT = """\
 # /// script
 # dependencies = ["alpha<2"]

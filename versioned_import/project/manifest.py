@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,8 @@ from versioned_import.errors import ManifestError
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+
+    from versioned_import.project.sources import LocalSource
 
 __all__ = ["Manifest", "check_requires_python", "load_toml", "parse_requirements"]
 
@@ -33,13 +36,20 @@ class Manifest:
     requires_python: str | None = None
     selection: dict[str, list[str]] = field(default_factory=dict)
     """The extras and dependency groups chosen, as the lock records them."""
+    local: dict[str, LocalSource] = field(default_factory=dict)
+    """Distributions built from local files, by canonical name: never looked up on an index."""
 
     def inputs_hash(self) -> str:
         """What a lock must have been made from to be fresh for this manifest."""
-        data = {
+        data: dict[str, object] = {
             "requirements": sorted(str(r) for r in self.requirements),
             "requires-python": self.requires_python,
         }
+        if self.local:  # only then: locks written before local sources existed stay fresh
+            data["local"] = sorted(
+                [s.name, os.path.relpath(s.path, self.root), s.editable]
+                for s in self.local.values()
+            )
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -17,6 +17,7 @@ from versioned_import.project.manifest import (
     load_toml,
     parse_requirements,
 )
+from versioned_import.project.sources import read_uv_sources
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -58,6 +59,7 @@ def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
     requires_python = project.get("requires-python")
     check_requires_python(requires_python, "project.requires-python", problems)
     system_site = _system_site(table, problems)
+    local = read_uv_sources(data, path, problems)
     if problems:
         raise ManifestError(path, problems)
     return Manifest(
@@ -71,6 +73,7 @@ def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
         sources=sources,
         requires_python=requires_python,
         selection={"extras": extras, "groups": chosen_groups},
+        local=local,
     )
 
 
