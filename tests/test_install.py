@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MakeWheel
-from versioned_import.errors import WheelError
+from tests.storecheck import assert_store_sound, snapshot, staging_leftovers
+from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Key, Store, layout
 from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import record_hash
@@ -313,3 +315,38 @@ def test_two_tags_of_one_version_are_two_entries(store: Store, make_wheel: MakeW
     install_wheel(store, str(make_wheel("demo", "1.0", files)))
     install_wheel(store, str(make_wheel("demo", "1.0", files, tag="cp311-cp311-linux_x86_64")))
     assert [e.tag for e in store.entries()] == ["cp311-cp311-linux_x86_64", "py3-none-any"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 512 KiB tmpfs, to fill up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs the suite as root)")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_is_one_clean_error_and_leaves_the_store_as_it_was(
+    small_disk: Path, make_wheel: MakeWheel
+) -> None:
+    store = Store(str(small_disk / "store"))
+    small = make_wheel("small", "1.0")
+    install_wheel(store, str(small))
+    before = snapshot(layout.entries_dir(store.root))
+    # Random bytes do not compress: the wheel is small enough to read, too big to unpack here.
+    big = make_wheel("big", "1.0", {"big/__init__.py": "", "big/blob.bin": os.urandom(600_000)})
+    with pytest.raises(StoreError) as excinfo:
+        install_wheel(store, str(big))
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert store.root in message and "No space left on device" in message
+    assert snapshot(layout.entries_dir(store.root)) == before
+    assert staging_leftovers(store) == []
+    assert [e.name for e in assert_store_sound(store)] == ["small"]
+    # The space is given back: the next install that fits succeeds.
+    assert install_wheel(store, str(make_wheel("other", "1.0")))[1]

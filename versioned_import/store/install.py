@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import os
 import posixpath
@@ -12,13 +13,15 @@ import zipfile
 import zlib
 from email.parser import HeaderParser
 
-from versioned_import.errors import WheelError
+from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
 
 __all__ = ["file_digest", "install_wheel"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
+_STORE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+"""Errors of the store's file system, which no other wheel would avoid."""
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
@@ -33,15 +36,24 @@ def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[
         key = layout.wheel_key(wheel)
     except ValueError as exc:
         raise WheelError(wheel, f"not a wheel file name ({exc})") from exc
-    with store.adding(key) as addition:
-        if addition is not None:
-            entry = _install_into(wheel, addition.path, key.tag, source or os.path.abspath(wheel))
-            if canonicalize_name(entry.name) != key.name or entry.version != key.version:
-                raise WheelError(
-                    wheel,
-                    f"METADATA says {entry.name} {entry.version}, the file name says "
-                    f"{key.name} {key.version}; rebuild the wheel",
-                )
+    try:
+        with store.adding(key) as addition:
+            if addition is not None:
+                origin = source or os.path.abspath(wheel)
+                entry = _install_into(wheel, addition.path, key.tag, origin)
+                if canonicalize_name(entry.name) != key.name or entry.version != key.version:
+                    raise WheelError(
+                        wheel,
+                        f"METADATA says {entry.name} {entry.version}, the file name says "
+                        f"{key.name} {key.version}; rebuild the wheel",
+                    )
+    except OSError as exc:
+        if exc.errno not in _STORE_FULL:
+            raise
+        raise StoreError(
+            f"{store.root}: cannot install {os.path.basename(wheel)} ({exc.strerror}); nothing "
+            "was added; make room on the store's file system and install again"
+        ) from exc
     return Entry.read(store.entry_dir(key)), addition is not None and addition.published
 
 
@@ -73,6 +85,8 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
     # zlib.error, EOFError, NotImplementedError: a damaged or exotic member, met when read.
     except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError, zlib.error,
             EOFError, NotImplementedError) as exc:  # fmt: skip
+        if isinstance(exc, OSError) and exc.errno in _STORE_FULL:
+            raise  # the store's fault, not the wheel's: install_wheel says so
         raise WheelError(wheel, _describe(exc)) from exc
 
 
