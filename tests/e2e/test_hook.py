@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,8 @@ def test_install_status_uninstall_leaves_the_site_dir_as_it_was(tmp_path: Path) 
 
     installed = vimport("hook", "install", "--python", str(python))
     assert installed.returncode == 0, installed.stderr
-    assert (site / "sitecustomize.py").is_file()
+    # A .pth file where the interpreter's own sitecustomize (Debian ships one) would shadow ours.
+    assert {"sitecustomize.py", "zzzz-versioned-import-hook.pth"} & set(os.listdir(site))
     status = vimport("hook", "status", "--python", str(python))
     assert status.returncode == 0, status.stdout
     assert "the hook runs at start-up" in status.stdout
@@ -56,6 +58,10 @@ def test_install_status_uninstall_leaves_the_site_dir_as_it_was(tmp_path: Path) 
 def test_an_existing_sitecustomize_is_chained_and_restored(tmp_path: Path) -> None:
     python = venv_python(tmp_path / "venv")
     site = _site_dir(python)
+    if _run(python, "import importlib.util as u; print(u.find_spec('sitecustomize') or '')"):
+        # Debian's python ships one in its standard library, before site-packages: a
+        # sitecustomize there never runs, so there is nothing to chain (the .pth test covers it).
+        pytest.skip("this interpreter's own sitecustomize shadows site-packages'")
     original = b"import builtins\nbuiltins.CHAINED = 'still runs'\n"
     (site / "sitecustomize.py").write_bytes(original)
 
@@ -126,6 +132,8 @@ def test_the_hook_installed_under_umask_0_is_writable_by_its_owner_only(tmp_path
     )
     assert done.returncode == 0, done.stderr
     written = sorted(set(site.rglob("*")) - before)
-    assert {p.name for p in written} >= {"sitecustomize.py", "_vimport_runtime.py", "__pycache__"}
+    names = {p.name for p in written}
+    assert names >= {"_vimport_runtime.py", "__pycache__"}
+    assert "sitecustomize.py" in names or "_vimport_hook.py" in names
     assert any(p.suffix == ".pyc" for p in written)
     assert [str(p) for p in written if p.stat().st_mode & 0o022] == []
