@@ -150,15 +150,7 @@ class Store:
 
     def restore(self, trash: str, key: Key) -> bool:
         """Put back an entry ``removing`` took out; False when another was published since."""
-        target = self.entry_dir(key)
-        with self._exclusive(key.name):
-            if os.path.exists(target):
-                return False
-            make_dirs(os.path.dirname(target))
-            os.rename(trash, target)
-            os.chmod(target, 0o555)
-            self.touch_generation()
-        return True
+        return self._publish(trash, key)
 
     @contextlib.contextmanager
     def _staging(self) -> Iterator[str]:
