@@ -148,6 +148,14 @@ def _unknown_compression(wheel: Path, tmp_path: Path) -> Path:
     return wheel
 
 
+def _encrypted(wheel: Path, tmp_path: Path) -> Path:
+    data = bytearray(wheel.read_bytes())
+    first = data.find(b"PK\x01\x02")  # the central directory's first entry: demo/__init__.py
+    data[first + 8] |= 0x1  # its general purpose flags: encrypted
+    wheel.write_bytes(bytes(data))
+    return wheel
+
+
 _METADATA = f"{_DIST_INFO}/METADATA"
 _WHEEL = f"{_DIST_INFO}/WHEEL"
 
@@ -196,6 +204,7 @@ _HOSTILE_WHEELS = [
     pytest.param(_write(b""), r"not a zip file", id="empty-file"),
     pytest.param(_lying_size, r"demo/big\.bin", id="lying-size"),
     pytest.param(_unknown_compression, r"demo/__init__\.py.*compression", id="compression"),
+    pytest.param(_encrypted, r"demo/__init__\.py is encrypted", id="encrypted"),
 ]
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator, Mapping
+from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.conftest import MakeWheel
 from tests.storecheck import assert_store_sound, snapshot, staging_leftovers
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Key, Store, layout
-from versioned_import.store.install import install_wheel
+from versioned_import.store.install import install_wheel, install_wheels
 from versioned_import.wheelbuild import record_hash
 
 _DIST_INFO = "demo-1.0.dist-info"
@@ -350,3 +351,42 @@ def test_a_full_disk_is_one_clean_error_and_leaves_the_store_as_it_was(
     assert [e.name for e in assert_store_sound(store)] == ["small"]
     # The space is given back: the next install that fits succeeds.
     assert install_wheel(store, str(make_wheel("other", "1.0")))[1]
+
+
+def test_each_member_is_decompressed_once(
+    store: Store, make_wheel: MakeWheel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # RECORD's hashes are checked while the members are unpacked, not in a pass before.
+    wheel = make_wheel("demo", "1.0", {"demo/__init__.py": "A = 1\n", "demo/b.py": "B = 2\n"})
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def counting_open(
+        self: zipfile.ZipFile, name: object, *args: object, **kwargs: object
+    ) -> object:
+        opened.append(name if isinstance(name, str) else getattr(name, "filename", ""))
+        return real_open(self, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
+    install_wheel(store, str(wheel))
+    members = [n for n in opened if n.startswith("demo/")]
+    assert sorted(members) == ["demo/__init__.py", "demo/b.py"]
+
+
+def test_many_wheels_install_at_once_with_bytecode(store: Store, make_wheel: MakeWheel) -> None:
+    wheels = [make_wheel(f"pkg{i}", "1.0", {f"pkg{i}/__init__.py": f"N = {i}\n"}) for i in range(5)]
+    entries = install_wheels(store, [(str(w), None) for w in wheels])
+    assert [e.name for e in entries] == [f"pkg{i}" for i in range(5)]
+    for i, entry in enumerate(entries):
+        source = Path(entry.site_dir, f"pkg{i}", "__init__.py")
+        assert Path(cache_from_source(str(source))).is_file()
+
+
+def test_a_failing_install_among_many_raises_and_the_others_are_whole(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    good = make_wheel("good", "1.0")
+    bad = _rewrite(make_wheel("demo", "1.0"), {"demo/__init__.py": b"changed"}, fix_record=False)
+    with pytest.raises(WheelError, match="didn't match RECORD"):
+        install_wheels(store, [(str(good), None), (str(bad), None)])
+    assert [e.name for e in assert_store_sound(store)] == ["good"]

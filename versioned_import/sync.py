@@ -22,7 +22,7 @@ from versioned_import.project import Manifest, manifest_for
 from versioned_import.project.pylock import Lock, read_lock, write_lock
 from versioned_import.resolve import resolve_from_store, usable_entries
 from versioned_import.store import Entry, Store
-from versioned_import.store.install import install_wheel
+from versioned_import.store.install import install_wheels
 
 __all__ = ["SyncResult", "install_requirements", "sync"]
 
@@ -111,9 +111,7 @@ def _fetch_and_install(
     with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
         fetched = engine.fetch(packages, directory, reporter)
         reporter.step(f"Installing {count(len(fetched), 'package')}")
-        installed = [
-            install_wheel(store, f.wheel, source=f.pick.artifact.location)[0] for f in fetched
-        ]
+        installed = install_wheels(store, [(f.wheel, f.pick.artifact.location) for f in fetched])
     reporter.done(f"Installed {count(len(installed), 'package')} into {store.root}")
     return installed
 

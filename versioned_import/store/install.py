@@ -1,34 +1,49 @@
-"""Wheel → store entry: validate, install into staging with ``installer``, describe, publish."""
+"""Wheel → store entry: validate, install into staging with ``installer``, describe, publish.
+
+Each member is checked against RECORD's hash and size as it is unpacked (one pass over the
+archive, not a check and then an install), and a mismatch stops the install before anything is
+published. Bytecode is compiled in staging, by the caller's ``Compile``.
+"""
 
 from __future__ import annotations
 
 import csv
 import errno
 import hashlib
+import io
 import os
 import posixpath
 import stat
 import sys
 import zipfile
 import zlib
+from collections.abc import Iterator, Sequence
 from email.parser import HeaderParser
+from typing import Any, BinaryIO
 
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
+from versioned_import.store.bytecode import Compile, Compilers, compile_here
 
-__all__ = ["file_digest", "install_wheel"]
+__all__ = ["file_digest", "install_wheel", "install_wheels"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 _STORE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 """Errors of the store's file system, which no other wheel would avoid."""
+_ENCRYPTED = 0x1
+"""The zip general purpose flag that marks an encrypted member."""
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
-def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[Entry, bool]:
+def install_wheel(
+    store: Store, wheel: str, source: str | None = None, compile: Compile = compile_here
+) -> tuple[Entry, bool]:
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
 
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
+    ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
+    processes between installs).
     """
     from packaging.utils import canonicalize_name
 
@@ -41,6 +56,7 @@ def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
                 entry = _install_into(wheel, addition.path, key.tag, origin)
+                compile(_sources(addition.path, store.entry_dir(key)))
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
                         wheel,
@@ -57,26 +73,55 @@ def install_wheel(store: Store, wheel: str, source: str | None = None) -> tuple[
     return Entry.read(store.entry_dir(key)), addition is not None and addition.published
 
 
+def install_wheels(store: Store, wheels: Sequence[tuple[str, str | None]]) -> list[Entry]:
+    """Install many ``(wheel, source)`` at once: one thread a core unpacks and checks, and one
+    worker process a core compiles bytecode for them all. The entries, in order; the first
+    failure is raised once every install has ended (each is whole or absent)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not wheels:
+        return []
+    workers = min(os.cpu_count() or 1, len(wheels))
+    with Compilers(workers) as compilers, ThreadPoolExecutor(workers) as pool:
+        futures = [
+            pool.submit(install_wheel, store, wheel, source, compilers.compile)
+            for wheel, source in wheels
+        ]
+        return [future.result()[0] for future in futures]
+
+
+def _sources(staged: str, final: str) -> list[tuple[str, str]]:
+    """The staged entry's Python sources to compile, each with the path it will be published
+    at, which its code objects name (tracebacks and ``__file__`` agree then)."""
+    site = os.path.join(staged, layout.SITE_DIR)
+    found = []
+    for directory, _dirs, files in os.walk(site):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                found.append((path, os.path.join(final, os.path.relpath(path, staged))))
+    return found
+
+
 def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
     from installer.exceptions import InstallerError
-    from installer.sources import WheelFile
 
     destination = SchemeDictionaryDestination(
         scheme_dict={k: os.path.join(staged, v) for k, v in layout.SCHEMES.items()},
         interpreter=sys.executable,
         script_kind="posix",
-        bytecode_optimization_levels=(0,),
     )
     try:
         with zipfile.ZipFile(wheel) as archive:
             names = _check_archive(wheel, archive)
-        with WheelFile.open(wheel) as source:  # type: ignore[arg-type]
+        with _checked_wheel(wheel) as source:
             _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
             if "METADATA" not in source.dist_info_filenames:
                 raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
-            source.validate_record()
+            # Names, sizes and hashes present; contents are checked while unpacked.
+            source.validate_record(validate_contents=False)
             _check_record_lists_only_members(wheel, source.read_dist_info("RECORD"), names)
             install(source, destination, {"INSTALLER": b"versioned-import\n"})
             return _describe_entry(wheel, staged, source.dist_info_dir, tag, origin)
@@ -88,6 +133,74 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
         if isinstance(exc, OSError) and exc.errno in _STORE_FULL:
             raise  # the store's fault, not the wheel's: install_wheel says so
         raise WheelError(wheel, _describe(exc)) from exc
+
+
+def _checked_wheel(wheel: str) -> Any:
+    """installer's ``WheelFile`` whose member streams check RECORD's hash and size as they are
+    read to the end (installer reads every member it installs to the end)."""
+    from installer.records import RecordEntry
+    from installer.sources import WheelFile
+
+    class CheckedWheel(WheelFile):
+        def get_contents(self) -> Iterator[Any]:
+            for record, stream, is_executable in super().get_contents():
+                entry = RecordEntry.from_elements(*record)
+                checked = _CheckedStream(wheel, stream, entry) if entry.hash_ else stream
+                yield record, checked, is_executable
+
+    return CheckedWheel.open(wheel)  # type: ignore[arg-type]
+
+
+class _CheckedStream(io.RawIOBase):
+    """A member's stream that raises ``WheelError`` at its end when what was read differs from
+    RECORD's hash or size."""
+
+    def __init__(self, wheel: str, stream: BinaryIO, entry: Any) -> None:
+        super().__init__()
+        self._wheel, self._stream, self._entry = wheel, stream, entry
+        self._size = 0
+        try:
+            self._hash = hashlib.new(entry.hash_.name)
+        except ValueError as exc:
+            raise WheelError(
+                wheel, f"RECORD's hash algorithm for {entry.path} is not one Python has ({exc})"
+            ) from exc
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Back to the start only (installer re-reads a script to fix its ``#!`` line): the
+        check then starts over."""
+        if (offset, whence) != (0, io.SEEK_SET):
+            raise io.UnsupportedOperation("a checked member can only be re-read from its start")
+        self._stream.seek(0)
+        self._hash = hashlib.new(self._entry.hash_.name)
+        self._size = 0
+        return 0
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        if not data:
+            self._check()
+            return 0
+        buffer[: len(data)] = data
+        self._hash.update(data)
+        self._size += len(data)
+        return len(data)
+
+    def _check(self) -> None:
+        expected = self._entry.hash_.value
+        actual = layout.record_digest(self._hash.digest()).partition("=")[2]
+        if actual != expected or self._size != self._entry.size:
+            raise WheelError(
+                self._wheel,
+                f"hash / size of {self._entry.path} didn't match RECORD; the wheel is damaged "
+                "or was tampered with",
+            )
 
 
 def _describe(exc: BaseException) -> str:
@@ -114,6 +227,8 @@ def _check_archive(wheel: str, archive: zipfile.ZipFile) -> set[str]:
         parts = name.rstrip("/").split("/")
         if name.startswith("/") or any(part in ("", ".", "..") for part in parts):
             raise WheelError(wheel, f"{name!r} is not a plain relative path inside the wheel")
+        if info.flag_bits & _ENCRYPTED:
+            raise WheelError(wheel, f"{name} is encrypted; a wheel's members never are")
         if info.compress_type not in _COMPRESSIONS:
             raise WheelError(
                 wheel, f"{name} uses zip compression method {info.compress_type}, which Python "

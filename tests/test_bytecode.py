@@ -1,0 +1,74 @@
+"""Bytecode compiled in staging, here or by worker processes shared between installs."""
+
+from __future__ import annotations
+
+import marshal
+import threading
+from importlib.util import cache_from_source
+from pathlib import Path
+
+import pytest
+
+from versioned_import.store.bytecode import Compile, Compilers, Source, compile_here
+
+
+def _sources(directory: Path, count: int, prefix: str = "m") -> list[Source]:
+    found = []
+    for i in range(count):
+        path = directory / f"{prefix}{i}.py"
+        path.write_text(f"VALUE = {i}\n" + "x = 1\n" * (i * 50), encoding="utf-8")
+        found.append((str(path), f"/published/{prefix}{i}.py"))
+    return found
+
+
+def _shown_name(source: str) -> str:
+    # A timestamp pyc: 16 bytes of header, then the marshalled code object.
+    code = marshal.loads(Path(cache_from_source(source)).read_bytes()[16:])
+    name: str = code.co_filename
+    return name
+
+
+@pytest.fixture(params=["here", "workers"])
+def compile(request: pytest.FixtureRequest) -> object:
+    if request.param == "here":
+        yield compile_here
+        return
+    with Compilers(2) as compilers:
+        yield compilers.compile
+
+
+def test_each_source_gets_bytecode_naming_where_it_will_be_published(
+    tmp_path: Path, compile: Compile
+) -> None:
+    sources = _sources(tmp_path, 5)
+    compile(sources)
+    for source, shown in sources:
+        assert _shown_name(source) == shown
+
+
+def test_a_source_that_does_not_compile_is_skipped(tmp_path: Path, compile: Compile) -> None:
+    broken = tmp_path / "py2only.py"
+    broken.write_text("print 'hello'\n", encoding="utf-8")
+    good = _sources(tmp_path, 1)
+    compile([(str(broken), "/published/py2only.py"), *good])
+    assert not Path(cache_from_source(str(broken))).exists()
+    assert _shown_name(good[0][0]) == good[0][1]
+
+
+def test_workers_serve_many_installs_at_once(tmp_path: Path) -> None:
+    batches = [_sources(tmp_path, 20, prefix=f"b{b}_") for b in range(4)]
+    with Compilers(2) as compilers:
+        threads = [threading.Thread(target=compilers.compile, args=(b,)) for b in batches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+            assert not thread.is_alive()
+    for batch in batches:
+        for source, shown in batch:
+            assert _shown_name(source) == shown
+
+
+def test_an_empty_batch_returns_at_once() -> None:
+    with Compilers(1) as compilers:
+        compilers.compile([])

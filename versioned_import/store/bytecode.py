@@ -1,0 +1,144 @@
+"""Bytecode for entries being staged: compiled before an entry is published, so an entry is
+complete (and its files read-only) from the moment it is visible.
+
+``compile_here`` compiles in this process, which suits one small wheel. ``Compilers`` keeps a
+child interpreter per core, fed one file at a time, largest first, from every install running
+in this process: bytecode is most of an install's time, and it then overlaps with unpacking the
+next wheels. A file that does not compile (wheels ship sources for other Python versions) is
+skipped, as pip and installer skip it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import py_compile
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from importlib.util import cache_from_source
+
+__all__ = ["Compile", "Compilers", "Source", "compile_here"]
+
+Source = tuple[str, str]
+"""A ``.py`` file to compile, and the path its code objects name (where it will be published)."""
+Compile = Callable[[Sequence[Source]], None]
+"""Compiles the sources; returns when their bytecode is written."""
+
+# The worker: one request a line (a JSON [source, shown name]), one empty line back when done.
+_WORKER = """
+import json, py_compile, sys
+from importlib.util import cache_from_source
+for line in sys.stdin:
+    source, shown = json.loads(line)
+    try:
+        py_compile.compile(source, cache_from_source(source), shown, doraise=True)
+    except (py_compile.PyCompileError, SyntaxError, ValueError, OSError):
+        pass
+    sys.stdout.write("\\n")
+    sys.stdout.flush()
+"""
+
+
+def compile_here(sources: Sequence[Source]) -> None:
+    for source, shown in sources:
+        try:
+            py_compile.compile(source, cache_from_source(source), shown, doraise=True)
+        except (py_compile.PyCompileError, SyntaxError, ValueError, OSError):
+            continue
+
+
+class _Batch:
+    """One caller's files: done when the last of them is."""
+
+    def __init__(self, count: int) -> None:
+        self.left = count
+        self.done = threading.Event()
+        if count == 0:
+            self.done.set()
+
+
+class Compilers:
+    """Child interpreters that compile bytecode; a context manager that stops them on exit.
+
+    ``compile`` may be called from many threads at once; each call returns when its own files
+    are compiled."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._queue: list[tuple[int, int, Source, _Batch]] = []
+        self._order = 0
+        self._ready = threading.Condition()
+        self._closed = False
+        count = workers or os.cpu_count() or 1
+        env = dict(os.environ, VIMPORT_DISABLE="1")
+        self._children = [
+            subprocess.Popen(
+                [sys.executable, "-I", "-c", _WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                text=True,
+            )
+            for _ in range(count)
+        ]
+        self._feeders = [
+            threading.Thread(target=self._feed, args=(child,), daemon=True)
+            for child in self._children
+        ]
+        for feeder in self._feeders:
+            feeder.start()
+
+    def compile(self, sources: Sequence[Source]) -> None:
+        batch = _Batch(len(sources))
+        with self._ready:
+            for source in sources:
+                size = _size(source[0])
+                # Largest first: a big file started last would leave the other workers idle.
+                heapq.heappush(self._queue, (-size, self._order, source, batch))
+                self._order += 1
+            self._ready.notify_all()
+        batch.done.wait()
+
+    def _feed(self, child: subprocess.Popen[str]) -> None:
+        assert child.stdin is not None and child.stdout is not None
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                _, _, source, batch = heapq.heappop(self._queue)
+            try:
+                child.stdin.write(json.dumps(list(source)) + "\n")
+                child.stdin.flush()
+                child.stdout.readline()
+            except OSError:  # the worker died: its file is left uncompiled, as a syntax error is
+                pass
+            with self._ready:
+                batch.left -= 1
+                if batch.left == 0:
+                    batch.done.set()
+
+    def __enter__(self) -> Compilers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+        for feeder in self._feeders:
+            feeder.join()
+        for child in self._children:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.close()
+            child.wait()
+            child.stdout.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
