@@ -11,7 +11,9 @@ Each case is a JSON object (the way sarugaku/resolvelib tests its resolver):
 ``expected``
     name -> version of the whole resolution; or ``error``, substrings of the ResolutionError;
 ``tags``, ``why``
-    optional name -> the chosen entry's tag, and name -> the chain that explains the choice.
+    optional name -> the chosen entry's tag, and name -> the chain that explains the choice;
+``prefer``
+    optional name -> version to prefer (a stale lock's), tried before newer ones.
 """
 
 from __future__ import annotations
@@ -66,13 +68,16 @@ def test_resolution_case(case_file: Path, store: Store, make_wheel: MakeWheel) -
     requirements = [Requirement(r) for r in case["requirements"]]
     if "error" in case:
         with pytest.raises(ResolutionError) as excinfo:
-            resolve(requirements, store, ROOT)
+            resolve(requirements, store, ROOT, prefer=case.get("prefer"))
         message = str(excinfo.value)
         for expected in case["error"]:
             assert expected in message
         assert store.root in message
         return
-    resolved = {canonicalize_name(r.entry.name): r for r in resolve(requirements, store, ROOT)}
+    resolved = {
+        canonicalize_name(r.entry.name): r
+        for r in resolve(requirements, store, ROOT, prefer=case.get("prefer"))
+    }
     versions = {name: r.entry.version for name, r in resolved.items()}
     assert versions == {canonicalize_name(k): v for k, v in case["expected"].items()}
     for name, tag in case.get("tags", {}).items():

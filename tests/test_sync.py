@@ -588,3 +588,234 @@ def test_remove_takes_the_requirement_out_of_the_manifest_and_the_lock(
 
     assert _dependencies(project) == ["alpha<2"]
     assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0"}
+
+
+# --- CI: --locked and --frozen ---------------------------------------------------------------
+
+
+def test_locked_refuses_a_stale_lock_naming_what_differs_and_writes_nothing(
+    make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+    lock_before = (project / "pylock.toml").read_bytes()
+    stored_before = stored(store)
+    make_project("app", ["alpha<2", "gamma"])
+    capsys.readouterr()
+
+    assert sync("--locked", str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith(f"{project / 'pylock.toml'}: --locked: the lock does not match")
+    assert "gamma added" in message and "vimport lock" in message, message
+    assert (project / "pylock.toml").read_bytes() == lock_before
+    assert stored(store) == stored_before
+
+
+def test_locked_without_a_lock_is_one_error(
+    make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha"])
+
+    assert sync("--locked", str(project)) == 1
+
+    assert "--locked: there is no lock" in one_error_line(capsys)
+    assert not (project / "pylock.toml").exists()
+    assert stored(store) == set()
+
+
+def test_locked_with_a_fresh_lock_fills_the_store_without_resolving(
+    make_project: MakeProject, tmp_path: Path, no_pip: NoPip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+    other = Store(str(tmp_path / "other-store"))
+    monkeypatch.setenv("VIMPORT_STORE", other.root)
+    assert main(["lock", "--locked", str(project)]) == 0
+    no_pip()  # resolving would fail from here on; fetching the locked files still works
+
+    assert sync("--locked", str(project)) == 0
+
+    assert stored(other) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def test_frozen_installs_a_stale_lock_as_it_lists_without_resolving(
+    make_project: MakeProject, tmp_path: Path, no_pip: NoPip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+    lock_before = (project / "pylock.toml").read_bytes()
+    make_project("app", ["alpha>=2", "gamma"])
+    other = Store(str(tmp_path / "other-store"))
+    monkeypatch.setenv("VIMPORT_STORE", other.root)
+    no_pip()
+
+    assert sync("--frozen", str(project)) == 0
+
+    assert stored(other) == {("alpha", "1.0"), ("beta", "1.0")}
+    assert (project / "pylock.toml").read_bytes() == lock_before
+
+
+def test_frozen_without_a_lock_is_one_error(make_project: MakeProject, capsys: Capture) -> None:
+    project = make_project("app", ["alpha"])
+
+    assert sync("--frozen", str(project)) == 1
+
+    assert "--frozen: there is no lock" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "flags", [["--locked", "--frozen"], ["--locked", "--upgrade"], ["--frozen", "-P", "alpha"]]
+)
+def test_flags_that_contradict_are_a_usage_error(
+    flags: list[str], make_project: MakeProject, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha"])
+
+    assert sync(*flags, str(project)) == 2
+
+    assert "usage:" in capsys.readouterr().err
+    assert not (project / "pylock.toml").exists()
+
+
+# --- offline: nothing fetched ----------------------------------------------------------------
+
+
+def test_offline_with_a_fresh_lock_and_an_empty_store_is_one_error_fetching_nothing(
+    make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha<2"])
+    assert sync(str(project)) == 0
+    empty = Store(str(tmp_path / "empty-store"))
+    monkeypatch.setenv("VIMPORT_STORE", empty.root)
+    capsys.readouterr()
+
+    assert sync("--offline", str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith(f"--offline: the store {empty.root} lacks alpha 1.0, beta 1.0")
+    assert "nothing was fetched" in message
+    assert stored(empty) == set()
+
+
+def test_install_offline_takes_what_the_store_holds_and_names_what_it_lacks(
+    store: Store, index_dir: Path, no_pip: NoPip, capsys: Capture
+) -> None:
+    for name in ("alpha", "beta"):
+        install_wheel(store, str(wheel_file(index_dir, name, "1.0")))
+    no_pip()
+
+    assert main(["install", "--offline", "alpha"]) == 0
+    assert capsys.readouterr().out == (
+        "present: alpha 1.0 [py3-none-any]\npresent: beta 1.0 [py3-none-any]\n"
+    )
+    assert main(["install", "--offline", "gamma"]) == 1
+    assert "gamma" in one_error_line(capsys)
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def test_lock_offline_resolves_from_the_store_and_installs_nothing(
+    make_project: MakeProject, store: Store, index_dir: Path, no_pip: NoPip
+) -> None:
+    for name in ("alpha", "beta"):
+        install_wheel(store, str(wheel_file(index_dir, name, "1.0")))
+    project = make_project("app", ["alpha"])
+    no_pip()
+
+    assert main(["lock", "--offline", str(project)]) == 0
+
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0"}
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+# --- lock preference and upgrades ------------------------------------------------------------
+
+
+@pytest.fixture
+def old_index(tmp_path: Path, index_dir: Path) -> Path:
+    """The index as it was before the 2.0 releases."""
+    directory = tmp_path / "old-index"
+    directory.mkdir()
+    for wheel in index_dir.glob("*-1.0-*.whl"):
+        shutil.copy(wheel, directory / wheel.name)
+    return directory
+
+
+def test_lock_writes_the_lock_and_installs_nothing(
+    make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha"])
+
+    assert main(["lock", str(project)]) == 0
+
+    assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0"}
+    assert stored(store) == set()
+    written = (project / "pylock.toml").read_bytes()
+    capsys.readouterr()
+    assert main(["lock", str(project)]) == 0
+    assert capsys.readouterr().err.startswith("Up to date: 2 packages")
+    assert (project / "pylock.toml").read_bytes() == written
+
+
+def test_add_keeps_the_locked_versions_that_still_satisfy(
+    make_project: MakeProject, old_index: Path, monkeypatch: pytest.MonkeyPatch, index_dir: Path
+) -> None:
+    project = make_project("app", ["alpha"])
+    monkeypatch.setenv("PIP_FIND_LINKS", str(old_index))
+    assert sync(str(project)) == 0
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index_dir))  # alpha 2.0 and beta 2.0 are out
+
+    assert main(["add", "--project", str(project), "gamma"]) == 0
+
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+
+
+def test_a_relaxed_requirement_keeps_its_locked_version_until_upgrade(
+    make_project: MakeProject,
+) -> None:
+    project = make_project("app", ["alpha==1.0"])
+    assert sync(str(project)) == 0
+    make_project("app", ["alpha>=1"])
+
+    assert sync(str(project)) == 0
+    assert locked(project / "pylock.toml") == {"alpha": "1.0", "beta": "1.0"}
+
+    assert sync("--upgrade", str(project)) == 0
+    assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0"}
+
+
+def _sync_then_release(
+    project: Path, old_index: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sync ``project`` from the old index with gamma 0.9 in it, then let the 2.0 releases and
+    gamma 1.0 out."""
+    (old_index / "gamma-1.0-py3-none-any.whl").unlink()
+    build_wheel(old_index, "gamma", "0.9", {"gamma/__init__.py": ""})
+    monkeypatch.setenv("PIP_FIND_LINKS", str(old_index))
+    assert sync(str(project)) == 0
+    monkeypatch.setenv("PIP_FIND_LINKS", f"{index_dir} {old_index}")
+
+
+def test_upgrade_package_moves_that_package_only(
+    make_project: MakeProject, old_index: Path, monkeypatch: pytest.MonkeyPatch, index_dir: Path
+) -> None:
+    project = make_project("app", ["beta", "gamma"])
+    _sync_then_release(project, old_index, index_dir, monkeypatch)
+    assert locked(project / "pylock.toml") == {"beta": "1.0", "gamma": "0.9"}
+
+    assert main(["lock", "--upgrade-package", "Gamma", str(project)]) == 0
+
+    assert locked(project / "pylock.toml") == {"beta": "1.0", "gamma": "1.0"}
+
+
+def test_a_locked_version_that_blocks_a_new_requirement_gives_way_and_others_stay(
+    make_project: MakeProject, old_index: Path, monkeypatch: pytest.MonkeyPatch, index_dir: Path
+) -> None:
+    # beta 1.0 is locked as alpha's dependency; alpha>=2 needs beta>=2, so that pin must go,
+    # while gamma, a direct requirement, keeps its locked 0.9 though 1.0 is out.
+    project = make_project("app", ["alpha<2", "gamma"])
+    _sync_then_release(project, old_index, index_dir, monkeypatch)
+
+    assert main(["add", "--project", str(project), "alpha>=2"]) == 0
+
+    assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0", "gamma": "0.9"}

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from versioned_import import __version__
 from versioned_import._runtime.paths import store_root
@@ -20,6 +20,9 @@ from versioned_import.errors import (
 )
 from versioned_import.progress import count
 from versioned_import.store import Entry, Store
+
+if TYPE_CHECKING:
+    from versioned_import.sync import LockOptions
 
 __all__ = ["main", "main_entry"]
 
@@ -40,15 +43,44 @@ def _parser() -> argparse.ArgumentParser:
         "install", parents=[talk], help="install wheels, or requirements from the index"
     )
     install.add_argument("items", nargs="+", metavar="WHEEL|REQUIREMENT")
+    install.add_argument("--offline", action="store_true", help="only what the store holds")
     install.set_defaults(run=_install)
 
+    upgrades = argparse.ArgumentParser(add_help=False)
+    upgrades.add_argument(
+        "-U", "--upgrade", action="store_true", help="ignore the lock's versions: the newest"
+    )
+    upgrades.add_argument(
+        "-P",
+        "--upgrade-package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="let NAME move off its locked version (repeatable)",
+    )
+    upgrades.add_argument(
+        "--offline", action="store_true", help="never touch the network: the store alone"
+    )
+    upgrades.add_argument(
+        "--locked", action="store_true", help="fail if the lock is missing or stale; never write it"
+    )
+
     sync = commands.add_parser(
-        "sync", parents=[talk], help="fetch what a project or script needs and lock it"
+        "sync", parents=[talk, upgrades], help="fetch what a project or script needs and lock it"
     )
     sync.add_argument("target", nargs="?", metavar="DIR|SCRIPT")
-    sync.add_argument("--offline", action="store_true", help="resolve from the store alone")
+    sync.add_argument(
+        "--frozen", action="store_true", help="install the lock as it is, without checking it"
+    )
     sync.add_argument("--group", action="append", default=[], help="add a dependency group")
     sync.set_defaults(run=_sync)
+
+    lock = commands.add_parser(
+        "lock", parents=[talk, upgrades], help="resolve and write the lock, installing nothing"
+    )
+    lock.add_argument("target", nargs="?", metavar="DIR|SCRIPT")
+    lock.add_argument("--group", action="append", default=[], help="add a dependency group")
+    lock.set_defaults(run=_lock, frozen=False)
 
     for name, verb in (("add", "add or change"), ("remove", "remove")):
         edit = commands.add_parser(
@@ -57,7 +89,9 @@ def _parser() -> argparse.ArgumentParser:
         edit.add_argument("items", nargs="+", metavar="REQUIREMENT" if name == "add" else "NAME")
         edit.add_argument("--project", metavar="DIR", help="the project (default: from the cwd)")
         edit.add_argument("--offline", action="store_true", help="resolve from the store alone")
-        edit.set_defaults(run=_edit, group=[])
+        edit.set_defaults(
+            run=_edit, group=[], locked=False, frozen=False, upgrade=False, upgrade_package=[]
+        )
 
     listing = commands.add_parser("list", help="list the store's entries")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -125,7 +159,8 @@ def _install(args: argparse.Namespace) -> int:
         state = "installed" if new else "already present"
         print(f"{state}: {entry.name} {entry.version} [{entry.tag}]")
     if requirements:
-        for entry in install_requirements(requirements, store, Reporter(args.verbosity)):
+        reporter = Reporter(args.verbosity)
+        for entry in install_requirements(requirements, store, reporter, offline=args.offline):
             print(f"present: {entry.name} {entry.version} [{entry.tag}]")
     return 0
 
@@ -146,12 +181,49 @@ def _project_dir(start: str | None) -> str:
     return project
 
 
+def _conflicting_flags(args: argparse.Namespace) -> str | None:
+    """What in the lock flags cannot go together, for argparse to report (exit code 2)."""
+    keep = [f for f, on in (("--locked", getattr(args, "locked", False)),
+                            ("--frozen", getattr(args, "frozen", False))) if on]  # fmt: skip
+    upgrading = getattr(args, "upgrade", False) or getattr(args, "upgrade_package", [])
+    if len(keep) == 2:
+        return "--locked checks the lock against the manifest and --frozen skips that: give one"
+    if keep and upgrading:
+        return f"{keep[0]} keeps the lock as it is, so it cannot go with --upgrade(-package)"
+    return None
+
+
+def _lock_options(args: argparse.Namespace) -> LockOptions:
+    from packaging.utils import canonicalize_name
+
+    from versioned_import.sync import LockOptions
+
+    return LockOptions(
+        offline=args.offline,
+        locked=args.locked,
+        frozen=args.frozen,
+        upgrade=args.upgrade,
+        upgrade_packages=frozenset(canonicalize_name(n) for n in args.upgrade_package),
+    )
+
+
 def _sync(args: argparse.Namespace) -> int:
     from versioned_import.progress import Reporter
     from versioned_import.sync import sync
 
     target = _project_dir(args.target)
-    sync(target, _store(args), Reporter(args.verbosity), offline=args.offline, groups=args.group)
+    options = _lock_options(args)
+    sync(target, _store(args), Reporter(args.verbosity), options, groups=args.group)
+    return 0
+
+
+def _lock(args: argparse.Namespace) -> int:
+    from versioned_import.progress import Reporter
+    from versioned_import.sync import lock
+
+    target = _project_dir(args.target)
+    options = _lock_options(args)
+    lock(target, _store(args), Reporter(args.verbosity), options, groups=args.group)
     return 0
 
 
@@ -372,8 +444,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``vimport`` with ``argv``; returns the exit code."""
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        conflict = _conflicting_flags(args)
+        if conflict:
+            parser.error(f"{args.command}: {conflict}")
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else 2
     try:

@@ -71,18 +71,21 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
     from versioned_import.resolve import resolve_from_store
     from versioned_import.store import Store
 
-    requirements, pins, locked = manifest.requirements, None, ""
+    requirements, pins, prefer, locked = manifest.requirements, None, None, ""
     if lock is not None and lock.fresh_for(manifest):
         pins = lock.pins()
         # A lock with no manifest requirements beside it is the list itself.
         requirements = requirements or [Requirement(f"{n}=={v}") for n, v in pins.items()]
         locked = f" [locked in {os.path.basename(lock.path)}]"
     elif lock is not None:
+        # The lock's versions still win wherever the changed manifest admits them.
+        prefer = lock.pins()
         plan["notice"] = (
-            f"{lock.path} is stale: {manifest.path} changed after it was written, so the versions "
-            "come from the store instead; run `vimport sync` to update the lock"
+            f"{lock.path} is stale: {manifest.path} changed after it was written, so its "
+            "versions are kept only where they still satisfy; run `vimport sync` to update it"
         )
-    resolution = resolve_from_store(requirements, Store(plan["store"]), manifest.name, pins)
+    store = Store(plan["store"])
+    resolution = resolve_from_store(requirements, store, manifest.name, pins, prefer=prefer)
     for index, resolved in enumerate(resolution):
         entry = resolved.entry
         key = entry.key

@@ -110,9 +110,12 @@ def _python_ok(requires_python: str | None) -> bool:
 
 
 class _Provider(AbstractProvider):  # type: ignore[type-arg]
-    def __init__(self, index: _StoreIndex, pins: Mapping[str, str]) -> None:
+    def __init__(
+        self, index: _StoreIndex, pins: Mapping[str, str], prefer: Mapping[str, str]
+    ) -> None:
         self.index = index
         self.pins = pins
+        self.prefer = prefer
         # resolvelib asks the same question again every round (~380,000 times for 320
         # distributions). Keyed by id(): each value keeps its requirement alive, so no other
         # object can take that id while the entry exists.
@@ -156,7 +159,9 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
                 if all(r.specifier.contains(version, prereleases=prereleases) for r in wanted)
             ]
             if matches:
-                return matches
+                # A preferred version (a stale lock's) is tried first; the rest stay newest first.
+                preferred = self.prefer.get(name)
+                return sorted(matches, key=lambda c: c.entry.version != preferred)
         return []
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
@@ -177,17 +182,20 @@ def resolve_from_store(
     store: Store,
     root: str,
     pins: Mapping[str, str] | None = None,
+    *,
+    prefer: Mapping[str, str] | None = None,
 ) -> list[Resolved]:
     """Resolve ``requirements`` (those whose markers apply here) from ``store``.
 
     ``root`` names who asks, e.g. the manifest, in the chains that say why each version was
-    selected and in error messages. ``pins`` (canonical name to version, from a lock) allow only
-    that version of a name.
+    selected and in error messages. ``pins`` (canonical name to version, from a fresh lock) allow
+    only that version of a name; ``prefer`` (from a stale one) tries that version first and
+    others only when it no longer fits.
     """
     store.require()
     index = _StoreIndex(store.entries())
     wanted = [r for r in requirements if _applies(r, [""])]
-    provider = _Provider(index, pins or {})
+    provider = _Provider(index, pins or {}, prefer or {})
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(wanted, max_rounds=10_000)

@@ -16,20 +16,41 @@ from packaging.utils import canonicalize_name
 
 from versioned_import.engine import Artifact, Engine, Pick
 from versioned_import.engine.choice import default_engine
-from versioned_import.errors import ManifestError
+from versioned_import.errors import ManifestError, PackageIndexError, UsageError
 from versioned_import.progress import Reporter, count
-from versioned_import.project import Manifest, manifest_for
+from versioned_import.project import Manifest, lock_file, manifest_for
 from versioned_import.project.pylock import Lock, read_lock, write_lock
 from versioned_import.resolve import resolve_from_store, usable_entries
 from versioned_import.store import Entry, Store
 from versioned_import.store.install import install_wheels
 
-__all__ = ["SyncResult", "install_requirements", "sync"]
+__all__ = ["LockOptions", "SyncResult", "install_requirements", "lock", "sync"]
+
+
+@dataclass(frozen=True)
+class LockOptions:
+    """How a sync (or ``vimport lock``) may treat the lock there is, and the network."""
+
+    offline: bool = False
+    """Never touch the network: resolve from the store; what it lacks is an error."""
+    locked: bool = False
+    """The lock must exist and be fresh: an error instead of writing it (CI)."""
+    frozen: bool = False
+    """The lock as it is: not checked against the manifest, nothing resolved."""
+    upgrade: bool = False
+    """Resolve as if there were no lock: the newest versions that satisfy."""
+    upgrade_packages: frozenset[str] = frozenset()
+    """Canonical names whose locked versions are not kept."""
+
+    @property
+    def upgrading(self) -> bool:
+        return self.upgrade or bool(self.upgrade_packages)
 
 
 @dataclass(frozen=True)
 class SyncResult:
-    manifest: Manifest
+    lock: str
+    """The lock file used or written."""
     locked: int
     """How many packages the lock holds for this interpreter."""
     installed: list[Entry]
@@ -50,50 +71,166 @@ def sync(
     target: str,
     store: Store,
     reporter: Reporter,
+    options: LockOptions = LockOptions(),
     *,
-    offline: bool = False,
     groups: Sequence[str] = (),
     engine: Engine | None = None,
 ) -> SyncResult:
     """Make ``target`` (a project directory or a script) runnable from ``store``."""
     engine = engine or default_engine()
+    if options.frozen:
+        return _sync_frozen(target, store, reporter, options.offline, engine)
+    manifest, lock = _manifest_and_lock(target, groups, options)
+    if lock is not None and lock.fresh_for(manifest) and not options.upgrading:
+        installed = _install_locked(lock, store, reporter, options.offline, engine)
+        return SyncResult(lock.path, len(lock.packages), installed, False)
+    packages, installed = _resolve(manifest, lock, store, reporter, options, engine, True)
+    _write_lock(manifest, packages, reporter)
+    return SyncResult(manifest.lock, len(packages), installed, True)
+
+
+def lock(
+    target: str,
+    store: Store,
+    reporter: Reporter,
+    options: LockOptions = LockOptions(),
+    *,
+    groups: Sequence[str] = (),
+    engine: Engine | None = None,
+) -> bool:
+    """``vimport lock``: resolve ``target`` and write its lock, installing nothing. False when
+    the lock was fresh and left as it was."""
+    manifest, found = _manifest_and_lock(target, groups, options)
+    if found is not None and found.fresh_for(manifest) and not options.upgrading:
+        reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
+        return False
+    engine = engine or default_engine()
+    packages, _ = _resolve(manifest, found, store, reporter, options, engine, False)
+    _write_lock(manifest, packages, reporter)
+    return True
+
+
+def _manifest_and_lock(
+    target: str, groups: Sequence[str], options: LockOptions
+) -> tuple[Manifest, Lock | None]:
     manifest = manifest_for(target, groups)
     if not manifest.active:
         raise ManifestError(
             manifest.path,
             ["nothing to sync: add a [tool.vimport] table (a script: a `# /// script` block)"],
         )
-    lock = read_lock(manifest.lock)
+    found = read_lock(manifest.lock)
+    if found is not None and found.inputs is None:
+        _check_covers(found, manifest)
+    if options.locked:
+        _check_locked(found, manifest)
+    return manifest, found
+
+
+def _check_locked(found: Lock | None, manifest: Manifest) -> None:
+    """``--locked``: the lock must exist and match the manifest; it is never rewritten."""
+    if found is None:
+        raise ManifestError(
+            manifest.lock,
+            ["--locked: there is no lock; run `vimport lock` and commit the lock it writes"],
+        )
+    differences = found.differences(manifest)
+    if differences:
+        raise ManifestError(
+            found.path,
+            [
+                f"--locked: the lock does not match {manifest.path} ({', '.join(differences)}); "
+                "run `vimport lock` and commit the lock it writes"
+            ],
+        )
+
+
+def _sync_frozen(
+    target: str, store: Store, reporter: Reporter, offline: bool, engine: Engine
+) -> SyncResult:
+    """``--frozen``: exactly what the lock lists, whatever the manifest says now."""
+    path = lock_file(target)
+    found = read_lock(path)
+    if found is None:
+        raise ManifestError(
+            path, ["--frozen: there is no lock; run `vimport lock` or `vimport sync` to write one"]
+        )
+    installed = _install_locked(found, store, reporter, offline, engine)
+    return SyncResult(path, len(found.packages), installed, False)
+
+
+def _install_locked(
+    found: Lock, store: Store, reporter: Reporter, offline: bool, engine: Engine
+) -> list[Entry]:
     usable = _usable(store)
-    if lock is not None and lock.inputs is None:
-        _check_covers(lock, manifest)
-    if lock is not None and lock.fresh_for(manifest):
-        missing = [p for p in lock.packages if _key(p.name, p.version) not in usable]
-        if not missing:
-            reporter.done(f"Up to date: {count(len(lock.packages), 'package')} ({manifest.lock})")
-        installed = _fetch_and_install(missing, store, reporter, engine)
-        return SyncResult(manifest, len(lock.packages), installed, False)
+    missing = [p for p in found.packages if _key(p.name, p.version) not in usable]
+    if not missing:
+        reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
+        return []
     if offline:
+        names = ", ".join(f"{p.name} {p.version}" for p in missing)
+        raise PackageIndexError(
+            f"--offline: the store {store.root} lacks {names} that {found.path} lists, and "
+            "nothing was fetched; run the command without --offline to fetch them"
+        )
+    return _fetch_and_install(missing, store, reporter, engine)
+
+
+def _preferences(found: Lock | None, options: LockOptions) -> dict[str, str]:
+    """The locked versions a re-resolution keeps where they still satisfy."""
+    if found is None or options.upgrade:
+        return {}
+    return {n: v for n, v in found.pins().items() if n not in options.upgrade_packages}
+
+
+def _resolve(
+    manifest: Manifest,
+    found: Lock | None,
+    store: Store,
+    reporter: Reporter,
+    options: LockOptions,
+    engine: Engine,
+    install: bool,
+) -> tuple[list[Pick], list[Entry]]:
+    """The packages to lock, and the entries installed on the way (with ``install``)."""
+    prefer = _preferences(found, options)
+    if options.offline:
         reporter.step("Resolving from the store")
-        resolution = resolve_from_store(manifest.requirements, store, manifest.name)
-        packages = [_from_entry(r.entry) for r in resolution]
-        installed = []
-    else:
-        picks = engine.resolve([str(r) for r in manifest.requirements], reporter)
+        resolution = resolve_from_store(manifest.requirements, store, manifest.name, prefer=prefer)
+        return [_from_entry(r.entry) for r in resolution], []
+    picks = engine.resolve([str(r) for r in manifest.requirements], reporter, prefer)
+    usable = _usable(store)
+    installed: list[Entry] = []
+    if install:
         missing = [p for p in picks if _key(p.name, p.version) not in usable]
         installed = _fetch_and_install(missing, store, reporter, engine)
         usable = _usable(store)
-        packages = [_sized(p, usable.get(_key(p.name, p.version))) for p in picks]
+    return [_sized(p, usable.get(_key(p.name, p.version))) for p in picks], installed
+
+
+def _write_lock(manifest: Manifest, packages: list[Pick], reporter: Reporter) -> None:
     write_lock(manifest, packages)
     reporter.done(f"Locked {count(len(packages), 'package')} into {manifest.lock}")
-    return SyncResult(manifest, len(packages), installed, True)
 
 
 def install_requirements(
-    requirements: Sequence[str], store: Store, reporter: Reporter, engine: Engine | None = None
+    requirements: Sequence[str],
+    store: Store,
+    reporter: Reporter,
+    engine: Engine | None = None,
+    *,
+    offline: bool = False,
 ) -> list[Entry]:
     """``vimport install REQ...``: what the engine resolves for ``requirements``, into the
-    store."""
+    store; ``offline``, what the store already holds for them, or an error naming what not."""
+    if offline:
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            wanted = [Requirement(r) for r in requirements]
+        except InvalidRequirement as exc:
+            raise UsageError(f"vimport install: {exc}; give PEP 508 requirements") from exc
+        return [r.entry for r in resolve_from_store(wanted, store, "vimport install --offline")]
     engine = engine or default_engine()
     usable = _usable(store)
     picks = engine.resolve(requirements, reporter)

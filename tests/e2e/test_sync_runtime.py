@@ -1,5 +1,5 @@
 """What ``vimport sync`` leaves behind, used by plain ``python``: a fresh lock pins the versions,
-a stale one is said once, scripts have their own locks, a synced group is importable.
+a stale one is said at every start, scripts have their own locks, a synced group is importable.
 
 pip resolves from local find-links directories of fabricated wheels, never from an index."""
 
@@ -82,7 +82,12 @@ def test_a_fresh_lock_pins_versions_older_than_the_stores_best(
     assert done.stderr == ""
 
 
-def test_a_stale_lock_is_said_once_and_the_store_decides(
+@pytest.mark.parametrize(
+    ("changed", "seen"), [(["alpha>=1"], ["1.0", "1.0"]), (["alpha>=2"], ["2.0", "2.0"])]
+)
+def test_a_stale_lock_is_said_at_every_start_and_its_versions_kept_where_they_fit(
+    changed: list[str],
+    seen: list[str],
     make_project: MakeProject,
     indexes: dict[str, Path],
     hook_env: dict[str, str],
@@ -92,19 +97,23 @@ def test_a_stale_lock_is_said_once_and_the_store_decides(
     _sync(hook_env, indexes["old"], str(project))
     _store_newer_releases(hook_env, indexes["full"])
     assert run_hooked(project, "-c", _VERSIONS).stdout.split() == ["1.0", "1.0"]
-    make_project("app", ["alpha>=1"])  # the manifest changes after the lock was written
+    make_project("app", changed)  # the manifest changes after the lock was written
 
-    first = run_hooked(project, "-c", _VERSIONS)
-    second = run_hooked(project, "-c", _VERSIONS)
+    # The first start computes the plan, the next ones read it: both say it.
+    for _ in range(2):
+        done = run_hooked(project, "-c", _VERSIONS)
 
-    assert first.returncode == 0, first.stderr
-    lines = first.stderr.splitlines()
-    assert len(lines) == 1, first.stderr
-    assert lines[0].startswith(f"vimport: {project / 'pylock.toml'} is stale"), lines[0]
-    assert "vimport sync" in lines[0]
-    assert first.stdout.split() == ["2.0", "2.0"]
-    assert second.stderr == ""
-    assert second.stdout.split() == ["2.0", "2.0"]
+        assert done.returncode == 0, done.stderr
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith(f"vimport: {project / 'pylock.toml'} is stale"), lines[0]
+        assert "vimport sync" in lines[0]
+        assert done.stdout.split() == seen
+
+    # The next sync keeps the same versions (lock preference) and ends the notice.
+    _sync(hook_env, indexes["full"], str(project))
+    done = run_hooked(project, "-c", _VERSIONS)
+    assert (done.stderr, done.stdout.split()) == ("", seen)
 
 
 def _script(path: Path, requirement: str) -> Path:

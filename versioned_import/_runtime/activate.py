@@ -57,8 +57,6 @@ def _start(project: str, tool_paths: list[str]) -> bool:
     if found is None:
         found = compute_in_child(project, store, tool_paths)
         save(found)
-        if found["notice"]:  # said once: the next start reads the saved plan
-            _say(found["notice"])
         if debug_enabled():
             _say(f"computed the plan of {project} against the store {store}")
     if found["active"]:
@@ -71,6 +69,8 @@ def activate(plan: "Plan", debug: bool) -> None:
     os.environ["VIMPORT_PROJECT"] = plan["project"]
     if plan["error"]:
         _say(plan["error"])
+    if plan["notice"]:  # every start, from the saved plan too, until the next sync
+        _say(plan["notice"])
     if not plan["system_site"]:
         _isolate()
     sys.path.extend(p for p in plan["paths"] if p not in sys.path)

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         """False when the manifest does not opt in: the process is left alone."""
         error: str | None
         notice: str | None
-        """Said once on stderr when the plan is computed (a stale lock)."""
+        """Said on stderr at every start that uses the plan (a stale lock)."""
         manifest: str
         system_site: bool
         paths: list[str]
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "PLANNER", "compute_in_child", "load_fresh", "plan_file", "save", "signature"]
 
-FORMAT = 3
+FORMAT = 4
 PLANNER = "versioned_import.planner"
 """The module whose ``main`` computes a plan in the child interpreter."""
 

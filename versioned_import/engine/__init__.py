@@ -8,7 +8,7 @@ fetch, a ``Pick`` a distribution chosen at an exact version with the file to ins
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -53,8 +53,14 @@ class Engine(Protocol):
     """Resolves against a package index and fetches what it chose. Errors are
     ``PackageIndexError``, raised before anything enters the store."""
 
-    def resolve(self, requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
-        """The exact files to install for ``requirements`` into this interpreter."""
+    def resolve(
+        self,
+        requirements: Sequence[str],
+        reporter: Reporter,
+        prefer: Mapping[str, str] | None = None,
+    ) -> list[Pick]:
+        """The exact files to install for ``requirements`` into this interpreter; ``prefer``
+        (canonical name to version, from a lock) are kept wherever they still satisfy."""
         ...
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:

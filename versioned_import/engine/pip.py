@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from versioned_import.engine import Artifact, Fetched, Pick
 from versioned_import.errors import PackageIndexError
@@ -25,8 +25,13 @@ __all__ = ["PipEngine"]
 class PipEngine:
     """``Engine`` through ``python -m pip`` of the tool's own interpreter."""
 
-    def resolve(self, requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
-        return resolve(requirements, reporter)
+    def resolve(
+        self,
+        requirements: Sequence[str],
+        reporter: Reporter,
+        prefer: Mapping[str, str] | None = None,
+    ) -> list[Pick]:
+        return resolve(requirements, reporter, prefer)
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
         return fetch(picks, directory, reporter)
@@ -73,22 +78,84 @@ def _errors(stderr: str) -> str:
     )
 
 
-def resolve(requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
-    """The exact files pip would install for ``requirements`` into this interpreter."""
+def resolve(
+    requirements: Sequence[str], reporter: Reporter, prefer: Mapping[str, str] | None = None
+) -> list[Pick]:
+    """The exact files pip would install for ``requirements`` into this interpreter, keeping
+    the versions of ``prefer`` wherever they still satisfy.
+
+    pip has no notion of a preferred version, only of constraints, which are hard. So the
+    preferences go in as constraints in tiers, each tried when the one before cannot be
+    satisfied: first every preferred version the requirements still admit; then only those of
+    the direct requirements (a new requirement may need a newer transitive dependency); then
+    none. The last attempt's error is the one reported, so a real error reads as without a lock.
+    """
     reporter.step(f"Resolving {len(requirements)} requirements with pip")
+    *tries, last = _preference_tiers(requirements, prefer or {})
+    for pins in tries:
+        try:
+            return _resolve_once(requirements, pins, reporter)
+        except PackageIndexError:
+            continue
+    return _resolve_once(requirements, last, reporter)
+
+
+def _preference_tiers(
+    requirements: Sequence[str], prefer: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The constraint sets to try in turn, ending with none."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    direct: dict[str, list[Requirement]] = {}
+    for text in requirements:
+        requirement = Requirement(text)
+        direct.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    admitted = {
+        name: version
+        for name, version in prefer.items()
+        if all(
+            r.url is None and r.specifier.contains(version, prereleases=True)
+            for r in direct.get(name, [])
+        )
+    }
+    tiers: list[dict[str, str]] = []
+    for tier in (admitted, {n: v for n, v in admitted.items() if n in direct}, {}):
+        if tier not in tiers:
+            tiers.append(tier)
+    return tiers
+
+
+def _resolve_once(
+    requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
+) -> list[Pick]:
     with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
         report_file = os.path.join(tmp, "report.json")
+        lines = list(requirements)
+        if pins:
+            # In the requirements file, so pip's own configured constraints still apply too.
+            constraints = [f"{name}=={version}" for name, version in sorted(pins.items())]
+            lines.append(f"-c {_requirements_file(tmp, constraints, 'constraints.txt')}")
         _pip(
             ["install", "--dry-run", "--ignore-installed", "--report", report_file,
-             "-r", _requirements_file(tmp, requirements)],
+             "-r", _requirements_file(tmp, lines)],
             reporter,
             f"resolve {', '.join(requirements)}",
         )  # fmt: skip
         with open(report_file, encoding="utf-8") as f:
             report = json.load(f)
     picks = [_pick(item) for item in report.get("install", [])]
-    reporter.done(f"Resolved {count(len(picks), 'package')}")
+    kept = sum(1 for p in picks if pins.get(_canonical(p.name)) == p.version)
+    reporter.done(
+        f"Resolved {count(len(picks), 'package')}" + (f", keeping {kept} locked" if pins else "")
+    )
     return picks
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
 
 
 def _pick(item: dict[str, object]) -> Pick:
@@ -106,8 +173,8 @@ def _pick(item: dict[str, object]) -> Pick:
     return Pick(str(metadata["name"]), str(metadata["version"]), artifact)
 
 
-def _requirements_file(directory: str, lines: Sequence[str]) -> str:
-    path = os.path.join(directory, "requirements.txt")
+def _requirements_file(directory: str, lines: Sequence[str], name: str = "requirements.txt") -> str:
+    path = os.path.join(directory, name)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     return path

@@ -29,9 +29,27 @@ class Lock:
     """The hash of the requirements it was made from; None for a lock another tool wrote."""
     groups: list[str]
     """The dependency groups it was made with (its ``default-groups``)."""
+    requirements: list[str] | None = None
+    """The requirements it was made from, as written; None when it does not say."""
+    requires_python: str | None = None
 
     def fresh_for(self, manifest: Manifest) -> bool:
         return self.inputs is None or self.inputs == manifest.inputs_hash()
+
+    def differences(self, manifest: Manifest) -> list[str]:
+        """What changed in ``manifest`` since this lock was made from it; empty when fresh."""
+        if self.fresh_for(manifest):
+            return []
+        if self.requirements is None:
+            return [f"{manifest.path} changed after the lock was written"]
+        now = sorted(str(r) for r in manifest.requirements)
+        found = [f"{r} added" for r in now if r not in self.requirements]
+        found += [f"{r} removed" for r in self.requirements if r not in now]
+        if manifest.requires_python != self.requires_python:
+            found.append(
+                f"requires-python {self.requires_python!r} is now {manifest.requires_python!r}"
+            )
+        return found or [f"{manifest.path} changed after the lock was written"]
 
     def pins(self) -> dict[str, str]:
         from packaging.utils import canonicalize_name
@@ -74,8 +92,16 @@ def read_lock(path: str) -> Lock | None:
                             isinstance(chosen, PackageWheel))  # fmt: skip
         packages.append(Pick(package.name, str(package.version), artifact))
     tool = (pylock.tool or {}).get("vimport", {})
-    inputs = tool.get("inputs") if isinstance(tool, dict) else None
-    return Lock(path, packages, inputs, list(pylock.default_groups or []))
+    tool = tool if isinstance(tool, dict) else {}
+    requirements = tool.get("requirements")
+    return Lock(
+        path,
+        packages,
+        tool.get("inputs"),
+        list(pylock.default_groups or []),
+        requirements if isinstance(requirements, list) else None,
+        tool.get("requires-python"),
+    )
 
 
 def write_lock(manifest: Manifest, packages: list[Pick]) -> None:
@@ -110,9 +136,21 @@ def write_lock(manifest: Manifest, packages: list[Pick]) -> None:
         default_groups=manifest.selection.get("groups", []),
         created_by="versioned-import",
         packages=entries,
-        tool={"vimport": {"inputs": manifest.inputs_hash()}},
+        tool={"vimport": _made_from(manifest)},
     )
     write_atomic(manifest.lock, tomli_w.dumps(pylock.to_dict()).encode(), durable=True)
+
+
+def _made_from(manifest: Manifest) -> dict[str, Any]:
+    """What the lock records of its inputs: their hash, and the requirements themselves, so a
+    stale lock can say what differs."""
+    made_from: dict[str, Any] = {
+        "inputs": manifest.inputs_hash(),
+        "requirements": sorted(str(r) for r in manifest.requirements),
+    }
+    if manifest.requires_python is not None:
+        made_from["requires-python"] = manifest.requires_python
+    return made_from
 
 
 def _this_environment() -> str:
