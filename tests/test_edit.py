@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -10,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from versioned_import.errors import ManifestError
-from versioned_import.project.edit import add_requirements, remove_requirements
+from versioned_import.project.edit import (
+    add_requirements,
+    extra_field,
+    group_field,
+    remove_requirements,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -304,3 +310,56 @@ def test_a_missing_file_is_named(tmp_path: Path, action: str) -> None:
     error = _error(tmp_path / "pyproject.toml", action, ["alpha"])
     assert error.problems == ["file not found; create it with a [tool.vimport] table"]
     assert not (tmp_path / "pyproject.toml").exists()
+
+
+# --- other arrays: dependency groups and extras ----------------------------------------------
+
+
+def test_adding_to_a_new_group_creates_the_table_and_the_array(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, '[project]\nname = "app"\ndependencies = ["alpha"]\n')
+
+    assert add_requirements(str(path), ["beta>=2"], group_field("dev")) == ["beta>=2"]
+
+    assert tomllib.loads(_text(path))["dependency-groups"] == {"dev": ["beta>=2"]}
+    assert _read_back(path) == ["alpha"]
+
+
+def test_a_group_keeps_its_include_group_items(tmp_path: Path) -> None:
+    path = _pyproject(
+        tmp_path,
+        '[project]\nname = "app"\n\n[dependency-groups]\ntest = ["pytest"]\n'
+        'dev = [\n    { include-group = "test" },\n    "ruff",\n]\n',
+    )
+
+    add_requirements(str(path), ["mypy"], group_field("dev"))
+    remove_requirements(str(path), ["ruff"], group_field("dev"))
+
+    assert tomllib.loads(_text(path))["dependency-groups"]["dev"] == [
+        {"include-group": "test"},
+        "mypy",
+    ]
+
+
+def test_adding_an_extra_creates_project_optional_dependencies(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, '[project]\nname = "app"\ndependencies = []\n')
+
+    add_requirements(str(path), ["orjson"], extra_field("fast"))
+
+    assert tomllib.loads(_text(path))["project"] == {
+        "name": "app",
+        "dependencies": [],
+        "optional-dependencies": {"fast": ["orjson"]},
+    }
+
+
+def test_removing_from_a_group_that_lacks_the_name_names_the_group(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, '[project]\nname = "app"\n\n[dependency-groups]\ndev = ["ruff"]\n')
+
+    before = path.read_bytes()
+
+    with pytest.raises(
+        ManifestError, match=re.escape("dependency-groups.dev: 'mypy' is not listed; listed: ruff")
+    ):
+        remove_requirements(str(path), ["mypy"], group_field("dev"))
+
+    assert path.read_bytes() == before

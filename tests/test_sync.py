@@ -819,3 +819,71 @@ def test_a_locked_version_that_blocks_a_new_requirement_gives_way_and_others_sta
     assert main(["add", "--project", str(project), "alpha>=2"]) == 0
 
     assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0", "gamma": "0.9"}
+
+
+# --- add and remove: groups, extras, and failures that leave nothing -------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "locked_first"),
+    [(["add", "alpha==9"], True), (["add", "no-such-package"], False), (["remove", "gamma"], True)],
+)
+def test_a_failed_edit_leaves_the_manifest_and_the_lock_byte_for_byte(
+    command: list[str],
+    locked_first: bool,
+    make_project: MakeProject,
+    store: Store,
+    no_pip: NoPip,
+    capsys: Capture,
+) -> None:
+    project = make_project("app", ["alpha<2", "gamma"])
+    if locked_first:
+        assert sync(str(project)) == 0
+    manifest_before = (project / "pyproject.toml").read_bytes()
+    lock_before = (project / "pylock.toml").read_bytes() if locked_first else None
+    stored_before = stored(store)
+    if command[0] == "remove":
+        no_pip()  # the edit itself succeeds; the sync after it cannot resolve
+    capsys.readouterr()
+
+    assert main([command[0], "--project", str(project), *command[1:]]) == 1
+
+    one_error_line(capsys)
+    assert (project / "pyproject.toml").read_bytes() == manifest_before
+    lock = project / "pylock.toml"
+    assert (lock.read_bytes() if lock.exists() else None) == lock_before
+    assert stored(store) == stored_before
+
+
+def _tables(project: Path) -> Any:
+    with (project / "pyproject.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def test_add_and_remove_edit_a_group_or_an_extra_and_sync_with_it(
+    make_project: MakeProject,
+) -> None:
+    project = make_project("app", ["beta<2"])
+
+    assert main(["add", "--project", str(project), "--group", "test", "delta"]) == 0
+    assert _tables(project)["dependency-groups"] == {"test": ["delta"]}
+    assert locked(project / "pylock.toml") == {"beta": "1.0", "delta": "1.0"}
+
+    assert main(["add", "--project", str(project), "--optional", "fast", "gamma"]) == 0
+    assert _tables(project)["project"]["optional-dependencies"] == {"fast": ["gamma"]}
+    assert _dependencies(project) == ["beta<2"]
+
+    assert main(["remove", "--project", str(project), "--group", "test", "delta"]) == 0
+    assert _tables(project)["dependency-groups"] == {"test": []}
+
+
+def test_add_dev_and_group_together_is_a_usage_error(
+    make_project: MakeProject, capsys: Capture
+) -> None:
+    project = make_project("app", ["beta<2"])
+    before = (project / "pyproject.toml").read_bytes()
+
+    assert main(["add", "--project", str(project), "--dev", "--group", "x", "delta"]) == 2
+
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert (project / "pyproject.toml").read_bytes() == before

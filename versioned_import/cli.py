@@ -89,6 +89,17 @@ def _parser() -> argparse.ArgumentParser:
         edit.add_argument("items", nargs="+", metavar="REQUIREMENT" if name == "add" else "NAME")
         edit.add_argument("--project", metavar="DIR", help="the project (default: from the cwd)")
         edit.add_argument("--offline", action="store_true", help="resolve from the store alone")
+        where = edit.add_mutually_exclusive_group()
+        where.add_argument(
+            "--group", dest="edit_group", metavar="G", help="in [dependency-groups] G, not "
+            "[project].dependencies"
+        )  # fmt: skip
+        where.add_argument(
+            "--dev", dest="edit_group", action="store_const", const="dev", help="= --group dev"
+        )
+        where.add_argument(
+            "--optional", metavar="EXTRA", help="in [project.optional-dependencies] EXTRA"
+        )
         edit.set_defaults(
             run=_edit, group=[], locked=False, frozen=False, upgrade=False, upgrade_package=[]
         )
@@ -228,17 +239,29 @@ def _lock(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from versioned_import.project import manifest_file
-    from versioned_import.project.edit import add_requirements, remove_requirements
+    from versioned_import.project import lock_file, manifest_file
+    from versioned_import.project.edit import (
+        DEPENDENCIES,
+        add_requirements,
+        extra_field,
+        group_field,
+        remove_requirements,
+    )
+    from versioned_import.project.undo import restored_on_failure
 
     project = _project_dir(args.project)
     manifest = manifest_file(project)
-    if args.command == "add":
-        add_requirements(manifest, args.items)
-    else:
-        remove_requirements(manifest, args.items)
-    args.target = project
-    return _sync(args)
+    field: tuple[str, ...] = DEPENDENCIES
+    if args.edit_group:
+        field, args.group = group_field(args.edit_group), [args.edit_group]
+    elif args.optional:
+        field = extra_field(args.optional)
+    edit = add_requirements if args.command == "add" else remove_requirements
+    # As uv does: the manifest is written, then synced; a failed sync puts both files back.
+    with restored_on_failure([manifest, lock_file(project)]):
+        edit(manifest, args.items, field)
+        args.target = project
+        return _sync(args)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -1,4 +1,6 @@
-"""Edit ``[project].dependencies`` of a ``pyproject.toml`` in place, as ``uv add``/``remove`` do.
+"""Edit a dependency array of a ``pyproject.toml`` in place, as ``uv add``/``remove`` do:
+``[project].dependencies``, a ``[dependency-groups]`` group (``--group``, ``--dev``) or an extra of
+``[project.optional-dependencies]`` (``--optional``).
 
 Only the array changes: comments, key order, other tables and the array's own layout (one item
 per line or inline, indentation, trailing comma, quote style, line endings) are kept. Input is
@@ -12,7 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from versioned_import._compat import tomllib
 from versioned_import._runtime.fs import write_atomic
@@ -23,20 +25,33 @@ if TYPE_CHECKING:
     from tomlkit.items import Array, String, _ArrayItemGroup
     from tomlkit.toml_document import TOMLDocument
 
-__all__ = ["add_requirements", "remove_requirements"]
+__all__ = ["DEPENDENCIES", "add_requirements", "extra_field", "group_field", "remove_requirements"]
 
-_FIELD = "project.dependencies"
+DEPENDENCIES = ("project", "dependencies")
+"""The keys of ``[project].dependencies``; ``group_field`` and ``extra_field`` give the others."""
+
+
+def group_field(group: str) -> tuple[str, ...]:
+    return ("dependency-groups", group)
+
+
+def extra_field(extra: str) -> tuple[str, ...]:
+    return ("project", "optional-dependencies", extra)
+
+
 # The PEP 508 name at the start of an entry: enough to match entries that do not parse.
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
-def add_requirements(pyproject: str, requirements: Sequence[str]) -> list[str]:
-    """Add PEP 508 ``requirements`` to ``pyproject``; returns the resulting dependencies.
+def add_requirements(
+    pyproject: str, requirements: Sequence[str], field: Sequence[str] = DEPENDENCIES
+) -> list[str]:
+    """Add PEP 508 ``requirements`` to the array at ``field``; returns its requirements.
 
     A requirement whose name is listed replaces that entry where it stands (the entries of that
     name with the same marker when there are such, else every entry of that name: the first
-    becomes the new requirement, the others go); a new name is appended. ``[project]`` and its
-    ``dependencies`` are created when missing.
+    becomes the new requirement, the others go); a new name is appended. The array and the
+    tables above it are created when missing.
     """
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -50,17 +65,19 @@ def add_requirements(pyproject: str, requirements: Sequence[str]) -> list[str]:
     if problems:
         raise ManifestError(pyproject, problems)
     original, document = _load(pyproject)
-    array = _dependencies(pyproject, document, adding=bool(wanted))
+    array = _array(pyproject, document, field, adding=bool(wanted))
     if array is None:
         return []
     had_trailing_comma = _trailing_comma(array)
     for text, requirement in wanted:
         _add(array, text, requirement)
     _restore_trailing_comma(array, had_trailing_comma)
-    return _save(pyproject, original, document, array)
+    return _save(pyproject, original, document, array, field)
 
 
-def remove_requirements(pyproject: str, names: Sequence[str]) -> list[str]:
+def remove_requirements(
+    pyproject: str, names: Sequence[str], field: Sequence[str] = DEPENDENCIES
+) -> list[str]:
     """Remove every entry of each of ``names`` (extras, markers and versions do not matter).
 
     Every name must be listed; otherwise nothing is written. Returns the resulting dependencies.
@@ -68,7 +85,7 @@ def remove_requirements(pyproject: str, names: Sequence[str]) -> list[str]:
     from packaging.utils import InvalidName, canonicalize_name
 
     original, document = _load(pyproject)
-    array = _dependencies(pyproject, document, adding=False)
+    array = _array(pyproject, document, field, adding=False)
     entries = [] if array is None else _entries(array)
     listed = [_name_of(entry) for entry in entries]
     problems: list[str] = []
@@ -82,8 +99,8 @@ def remove_requirements(pyproject: str, names: Sequence[str]) -> list[str]:
             )
             continue
         if canonical not in listed:
-            shown = ", ".join(_shown_name(entry) for entry in entries) or "nothing"
-            problems.append(f"{_FIELD}: {name!r} is not listed; listed: {shown}")
+            shown = ", ".join(_shown_name(entry) for entry in entries if entry) or "nothing"
+            problems.append(f"{'.'.join(field)}: {name!r} is not listed; listed: {shown}")
     if problems:
         raise ManifestError(pyproject, problems)
     if array is None:
@@ -96,7 +113,7 @@ def remove_requirements(pyproject: str, names: Sequence[str]) -> list[str]:
     if entries and not array and "#" not in array.as_string():
         array.clear()  # `[\n]` left by removing the last item reads better as `[]`, as uv has it
     _restore_trailing_comma(array, had_trailing_comma)
-    return _save(pyproject, original, document, array)
+    return _save(pyproject, original, document, array, field)
 
 
 def _load(path: str) -> tuple[str, TOMLDocument]:
@@ -136,52 +153,68 @@ def _where(exc: Exception, text: str) -> str:
     return str(exc)
 
 
-def _dependencies(path: str, document: TOMLDocument, adding: bool) -> Array | None:
-    """The ``project.dependencies`` array, created when ``adding``; None when absent."""
+def _array(path: str, document: TOMLDocument, field: Sequence[str], adding: bool) -> Array | None:
+    """The array at ``field``, created (with its tables) when ``adding``; None when absent."""
     import tomlkit
     from tomlkit.items import Array, InlineTable
 
-    project = document.get("project")
-    if project is None:
-        if not adding:
-            return None
-        document["project"] = project = tomlkit.table()
-    if not isinstance(project, dict):
-        raise ManifestError(path, [f"project must be a table, not {_kind(project)}; make it one"])
-    problems: list[str] = []
-    dynamic = project.get("dynamic")
-    if isinstance(dynamic, list) and "dependencies" in dynamic:
-        build = document.get("build-system")
-        backend = build.get("build-backend") if isinstance(build, dict) else None
-        problems.append(
-            f"{_FIELD} is listed in project.dynamic, so the build backend"
-            + (f" ({backend})" if isinstance(backend, str) else "")
-            + " computes them; change them where it reads them, or drop 'dependencies' from "
-            "project.dynamic and list them in project.dependencies"
-        )
-    array = project.get("dependencies")
+    where = ".".join(field)
+    table: Any = document
+    for depth, key in enumerate(field[:-1]):
+        inner = table.get(key)
+        if inner is None:
+            if not adding:
+                return None
+            table[key] = inner = tomlkit.table()
+        if not isinstance(inner, dict):
+            name = ".".join(field[: depth + 1])
+            raise ManifestError(path, [f"{name} must be a table, not {_kind(inner)}; make it one"])
+        table = inner
+    problems = _dynamic(document, field)
+    array: object = table.get(field[-1])
     if array is None and adding and not problems:
         # A new array is laid out one item per line, as uv does, except inside an inline
         # table, which is meant to stay on one line.
         array = tomlkit.array()
-        array.multiline(not isinstance(project, InlineTable))
-        if isinstance(project, InlineTable) and project and project.as_string()[-2:-1] != " ":
+        array.multiline(not isinstance(table, InlineTable))
+        if isinstance(table, InlineTable) and table and table.as_string()[-2:-1] != " ":
             array.trivia.indent = " "  # else tomlkit writes `{name = "x",dependencies = []}`
-        project["dependencies"] = array
+        table[field[-1]] = array
     elif array is not None and not isinstance(array, Array):
-        problems.append(f"{_FIELD} must be an array of PEP 508 strings, not {_kind(array)}")
+        problems.append(f"{where} must be an array of PEP 508 strings, not {_kind(array)}")
     elif isinstance(array, Array):
         if adding and not array and "#" not in array.as_string():
             # An empty `[]` has no layout of its own to keep: take the new array's.
-            array.multiline(not isinstance(project, InlineTable))
+            array.multiline(not isinstance(table, InlineTable))
         problems += [
-            f"{_FIELD}[{index}] must be a string, not {_kind(item)}; fix or remove it"
+            f"{where}[{index}] must be a string, not {_kind(item)}; fix or remove it"
             for index, item in enumerate(array)
-            if not isinstance(item, str)
+            if not isinstance(item, str) and not _includes_group(field, item)
         ]
     if problems:
         raise ManifestError(path, problems)
-    return array
+    return array if isinstance(array, Array) else None
+
+
+def _dynamic(document: TOMLDocument, field: Sequence[str]) -> list[str]:
+    """A problem when the build backend computes the ``[project]`` field being edited."""
+    project = document.get("project")
+    dynamic = project.get("dynamic") if isinstance(project, dict) else None
+    if field[0] != "project" or not isinstance(dynamic, list) or field[1] not in dynamic:
+        return []
+    build = document.get("build-system")
+    backend = build.get("build-backend") if isinstance(build, dict) else None
+    return [
+        f"project.{field[1]} is listed in project.dynamic, so the build backend"
+        + (f" ({backend})" if isinstance(backend, str) else "")
+        + f" computes them; change them where it reads them, or drop '{field[1]}' from "
+        f"project.dynamic and list them in project.{field[1]}"
+    ]
+
+
+def _includes_group(field: Sequence[str], item: object) -> bool:
+    """A PEP 735 ``{include-group = "..."}`` item, which a dependency group may hold."""
+    return field[0] == "dependency-groups" and isinstance(item, dict) and "include-group" in item
 
 
 def _add(array: Array, text: str, requirement: Requirement) -> None:
@@ -279,7 +312,8 @@ def _is_string(item: object) -> TypeGuard[String]:
 
 
 def _entries(array: Array) -> list[str]:
-    return [str(item) for item in array]
+    """Each item's text, by index; an ``include-group`` table's is empty (it has no name)."""
+    return [str(item) if isinstance(item, str) else "" for item in array]
 
 
 def _name_of(entry: str) -> str | None:
@@ -320,32 +354,35 @@ def _kind(value: object) -> str:
     return next((word for kind, word in kinds if isinstance(value, kind)), "a date or time")
 
 
-def _save(path: str, original: str, document: TOMLDocument, array: Array) -> list[str]:
-    """Write ``document`` over ``path`` unless it is unchanged; returns the dependencies."""
-    entries = _entries(array)
+def _save(
+    path: str, original: str, document: TOMLDocument, array: Array, field: Sequence[str]
+) -> list[str]:
+    """Write ``document`` over ``path`` unless it is unchanged; returns the requirements."""
     text = document.as_string()
     if "\r\n" in original and original.count("\n") == original.count("\r\n"):
         # tomlkit writes the lines it makes up with LF; in a CRLF file, so should we.
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    if text == original:
-        return entries
-    _check_reads_back(path, text, entries)
-    _write_atomically(path, text)
-    return entries
+    if text != original:
+        _check_reads_back(path, text, field, array.unwrap())
+        _write_atomically(path, text)
+    return [str(item) for item in array if isinstance(item, str)]
 
 
-def _check_reads_back(path: str, text: str, entries: list[str]) -> None:
-    """Refuse to write a file that a TOML reader would not read back to ``entries``."""
+def _check_reads_back(path: str, text: str, field: Sequence[str], expected: list[Any]) -> None:
+    """Refuse to write a file that a TOML reader would not read back to ``expected``."""
+    found: Any
     try:
-        found = tomllib.loads(text).get("project", {}).get("dependencies")
+        found = tomllib.loads(text)
+        for key in field:
+            found = found.get(key) if isinstance(found, dict) else None
     except ValueError as exc:  # tomllib.TOMLDecodeError
         found = exc
-    if found != entries:
+    if found != expected:
         raise ManifestError(
             path,
             [
-                f"{_FIELD}: the edited file would read back as {found!r}, not {entries!r}, "
-                "so it was left as it was; edit the array by hand (and report this)"
+                f"{'.'.join(field)}: the edited file would read back as {found!r}, not "
+                f"{expected!r}, so it was left as it was; edit the array by hand (and report this)"
             ],
         )
 
