@@ -24,6 +24,7 @@ from tests.storecheck import assert_nothing_written
 from versioned_import.cli import main
 from versioned_import.errors import ManifestError
 from versioned_import.project.inline import read_script
+from versioned_import.project.manifest import Selection
 from versioned_import.project.pylock import read_lock
 from versioned_import.project.pyproject import read_manifest
 from versioned_import.store import Store
@@ -339,7 +340,7 @@ def test_a_broken_manifest_is_one_error_naming_the_file_and_field(
     manifest.write_text(f"{extra}\n[tool.vimport]\n{tool}\n", encoding="utf-8")
 
     with pytest.raises(ManifestError) as excinfo:
-        read_manifest(str(tmp_path), groups)
+        read_manifest(str(tmp_path), Selection(groups=groups))
 
     message = str(excinfo.value)
     assert message.startswith(f"{manifest}: ")

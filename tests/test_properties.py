@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from tests.storecheck import assert_entry_holds_wheel, assert_nothing_written, assert_store_sound
 from versioned_import.errors import ManifestError, WheelError
 from versioned_import.project.inline import read_script
-from versioned_import.project.manifest import Manifest
+from versioned_import.project.manifest import Manifest, Selection
 from versioned_import.project.pylock import Lock, read_lock
 from versioned_import.project.pyproject import read_manifest
 from versioned_import.store import Store, remove_tree
@@ -130,7 +130,7 @@ def test_read_manifest_returns_a_manifest_or_raises_manifest_error(
     manifest.write_text(tomli_w.dumps(document), encoding="utf-8")
     (scratch / "r.txt").write_text(requirements, encoding="utf-8")
     try:
-        result = read_manifest(str(scratch), groups)
+        result = read_manifest(str(scratch), Selection(groups=tuple(groups)))
     except ManifestError as exc:
         assert str(exc).startswith(f"{manifest}: ")
     else:

@@ -887,3 +887,51 @@ def test_add_dev_and_group_together_is_a_usage_error(
 
     assert "not allowed with argument" in capsys.readouterr().err
     assert (project / "pyproject.toml").read_bytes() == before
+
+
+# --- default groups --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "flags", "expected"),
+    [
+        ("", [], {"beta", "delta", "epsilon"}),
+        ("", ["--no-dev"], {"beta"}),
+        ("", ["--no-default-groups", "--group", "docs"], {"beta", "zeta"}),
+        ('default-groups = ["docs"]', [], {"beta", "zeta"}),
+        ('default-groups = "all"', ["--no-dev"], {"beta", "delta", "zeta"}),
+    ],
+)
+def test_dev_is_a_default_group_unless_told_otherwise(
+    tool: str, flags: list[str], expected: set[str], make_project: MakeProject
+) -> None:
+    project = make_project("app", ["beta<2"], tool=tool, extra=_GROUPS)
+
+    assert sync(*flags, str(project)) == 0
+
+    assert set(locked(project / "pylock.toml")) == expected
+
+
+def test_add_dev_then_a_plain_sync_keeps_the_group(
+    make_project: MakeProject, no_pip: NoPip, capsys: Capture
+) -> None:
+    project = make_project("app", ["beta<2"])
+
+    assert main(["add", "--project", str(project), "--dev", "delta"]) == 0
+    assert _tables(project)["dependency-groups"] == {"dev": ["delta"]}
+    assert locked(project / "pylock.toml") == {"beta": "1.0", "delta": "1.0"}
+
+    no_pip()
+    capsys.readouterr()
+    assert sync(str(project)) == 0
+    assert capsys.readouterr().err.startswith("Up to date: 2 packages")
+
+
+def test_default_groups_must_be_a_list_of_names_or_all(
+    make_project: MakeProject, capsys: Capture
+) -> None:
+    project = make_project("app", ["beta<2"], tool="default-groups = 3", extra=_GROUPS)
+
+    assert sync(str(project)) == 1
+
+    assert "tool.vimport.default-groups must be an array of strings" in one_error_line(capsys)

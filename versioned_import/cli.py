@@ -22,6 +22,7 @@ from versioned_import.progress import count
 from versioned_import.store import Entry, Store
 
 if TYPE_CHECKING:
+    from versioned_import.project import Selection
     from versioned_import.sync import LockOptions
 
 __all__ = ["main", "main_entry"]
@@ -65,21 +66,35 @@ def _parser() -> argparse.ArgumentParser:
         "--locked", action="store_true", help="fail if the lock is missing or stale; never write it"
     )
 
+    choose = argparse.ArgumentParser(add_help=False)
+    choose.add_argument("--group", action="append", default=[], help="add a dependency group")
+    choose.add_argument("--extra", action="append", default=[], help="add an optional extra")
+    choose.add_argument(
+        "--no-dev", action="store_true", help="leave out the dev group (included by default)"
+    )
+    choose.add_argument(
+        "--no-default-groups",
+        action="store_true",
+        help="leave out the default groups (tool.vimport.default-groups, else dev)",
+    )
+
     sync = commands.add_parser(
-        "sync", parents=[talk, upgrades], help="fetch what a project or script needs and lock it"
+        "sync",
+        parents=[talk, upgrades, choose],
+        help="fetch what a project or script needs and lock it",
     )
     sync.add_argument("target", nargs="?", metavar="DIR|SCRIPT")
     sync.add_argument(
         "--frozen", action="store_true", help="install the lock as it is, without checking it"
     )
-    sync.add_argument("--group", action="append", default=[], help="add a dependency group")
     sync.set_defaults(run=_sync)
 
     lock = commands.add_parser(
-        "lock", parents=[talk, upgrades], help="resolve and write the lock, installing nothing"
+        "lock",
+        parents=[talk, upgrades, choose],
+        help="resolve and write the lock, installing nothing",
     )
     lock.add_argument("target", nargs="?", metavar="DIR|SCRIPT")
-    lock.add_argument("--group", action="append", default=[], help="add a dependency group")
     lock.set_defaults(run=_lock, frozen=False)
 
     for name, verb in (("add", "add or change"), ("remove", "remove")):
@@ -101,7 +116,15 @@ def _parser() -> argparse.ArgumentParser:
             "--optional", metavar="EXTRA", help="in [project.optional-dependencies] EXTRA"
         )
         edit.set_defaults(
-            run=_edit, group=[], locked=False, frozen=False, upgrade=False, upgrade_package=[]
+            run=_edit,
+            group=[],
+            extra=[],
+            no_dev=False,
+            no_default_groups=False,
+            locked=False,
+            frozen=False,
+            upgrade=False,
+            upgrade_package=[],
         )
 
     listing = commands.add_parser("list", help="list the store's entries")
@@ -218,13 +241,19 @@ def _lock_options(args: argparse.Namespace) -> LockOptions:
     )
 
 
+def _selection(args: argparse.Namespace) -> Selection:
+    from versioned_import.project import Selection
+
+    return Selection(tuple(args.group), tuple(args.extra), args.no_dev, args.no_default_groups)
+
+
 def _sync(args: argparse.Namespace) -> int:
     from versioned_import.progress import Reporter
     from versioned_import.sync import sync
 
     target = _project_dir(args.target)
-    options = _lock_options(args)
-    sync(target, _store(args), Reporter(args.verbosity), options, groups=args.group)
+    options, selection = _lock_options(args), _selection(args)
+    sync(target, _store(args), Reporter(args.verbosity), options, selection=selection)
     return 0
 
 
@@ -233,8 +262,8 @@ def _lock(args: argparse.Namespace) -> int:
     from versioned_import.sync import lock
 
     target = _project_dir(args.target)
-    options = _lock_options(args)
-    lock(target, _store(args), Reporter(args.verbosity), options, groups=args.group)
+    options, selection = _lock_options(args), _selection(args)
+    lock(target, _store(args), Reporter(args.verbosity), options, selection=selection)
     return 0
 
 
@@ -255,7 +284,7 @@ def _edit(args: argparse.Namespace) -> int:
     if args.edit_group:
         field, args.group = group_field(args.edit_group), [args.edit_group]
     elif args.optional:
-        field = extra_field(args.optional)
+        field, args.extra = extra_field(args.optional), [args.optional]
     edit = add_requirements if args.command == "add" else remove_requirements
     # As uv does: the manifest is written, then synced; a failed sync puts both files back.
     with restored_on_failure([manifest, lock_file(project)]):

@@ -51,8 +51,9 @@ def compute(target: str, store: str) -> Plan:
     }
     try:
         lock = read_lock(project.lock_file(target))
-        # `vimport sync --group dev` records the group in the lock; the runtime honours it.
-        manifest = project.manifest_for(target, lock.groups if lock else ())
+        # The lock records what its sync asked for (`--group docs`, `--no-dev`): the runtime
+        # reads the manifest the same way, and so sees the same groups.
+        manifest = project.manifest_for(target, lock.read_as() if lock else None)
         plan["inputs"] += signature(manifest.sources)
         plan["active"] = manifest.active
         if manifest.active:

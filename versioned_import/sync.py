@@ -18,7 +18,7 @@ from versioned_import.engine import Artifact, Engine, Pick
 from versioned_import.engine.choice import default_engine
 from versioned_import.errors import ManifestError, PackageIndexError, UsageError
 from versioned_import.progress import Reporter, count
-from versioned_import.project import Manifest, lock_file, manifest_for
+from versioned_import.project import Manifest, Selection, lock_file, manifest_for
 from versioned_import.project.pylock import Lock, read_lock, write_lock
 from versioned_import.resolve import resolve_from_store, usable_entries
 from versioned_import.store import Entry, Store
@@ -73,14 +73,14 @@ def sync(
     reporter: Reporter,
     options: LockOptions = LockOptions(),
     *,
-    groups: Sequence[str] = (),
+    selection: Selection | None = None,
     engine: Engine | None = None,
 ) -> SyncResult:
     """Make ``target`` (a project directory or a script) runnable from ``store``."""
     engine = engine or default_engine()
     if options.frozen:
         return _sync_frozen(target, store, reporter, options.offline, engine)
-    manifest, lock = _manifest_and_lock(target, groups, options)
+    manifest, lock = _manifest_and_lock(target, selection, options)
     if lock is not None and lock.fresh_for(manifest) and not options.upgrading:
         installed = _install_locked(lock, store, reporter, options.offline, engine)
         return SyncResult(lock.path, len(lock.packages), installed, False)
@@ -95,12 +95,12 @@ def lock(
     reporter: Reporter,
     options: LockOptions = LockOptions(),
     *,
-    groups: Sequence[str] = (),
+    selection: Selection | None = None,
     engine: Engine | None = None,
 ) -> bool:
     """``vimport lock``: resolve ``target`` and write its lock, installing nothing. False when
     the lock was fresh and left as it was."""
-    manifest, found = _manifest_and_lock(target, groups, options)
+    manifest, found = _manifest_and_lock(target, selection, options)
     if found is not None and found.fresh_for(manifest) and not options.upgrading:
         reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
         return False
@@ -111,9 +111,9 @@ def lock(
 
 
 def _manifest_and_lock(
-    target: str, groups: Sequence[str], options: LockOptions
+    target: str, selection: Selection | None, options: LockOptions
 ) -> tuple[Manifest, Lock | None]:
-    manifest = manifest_for(target, groups)
+    manifest = manifest_for(target, selection or Selection())
     if not manifest.active:
         raise ManifestError(
             manifest.path,

@@ -157,8 +157,8 @@ def test_a_group_synced_with_the_flag_is_importable_at_run_time(
     imports: Imports,
     run_hooked: RunHooked,
 ) -> None:
-    project = make_project("app", ["beta"], extra='[dependency-groups]\ndev = ["delta"]\n')
-    _sync(hook_env, indexes["full"], "--group", "dev", str(project))
+    project = make_project("app", ["beta"], extra='[dependency-groups]\ndocs = ["delta"]\n')
+    _sync(hook_env, indexes["full"], "--group", "docs", str(project))
 
     seen = imports(project, "delta", "beta")
     quiet = run_hooked(project, "-c", "import delta")
@@ -174,10 +174,28 @@ def test_a_group_not_synced_stays_out_of_the_project(
     imports: Imports,
 ) -> None:
     # The control of the test above: delta is in the store, but no group was chosen.
-    project = make_project("app", ["beta"], extra='[dependency-groups]\ndev = ["delta"]\n')
+    project = make_project("app", ["beta"], extra='[dependency-groups]\ndocs = ["delta"]\n')
     _sync(hook_env, indexes["full"], str(project))
     delta = indexes["full"] / "delta-1.0-py3-none-any.whl"
     installed = vimport("install", str(delta), env=hook_env)
     assert installed.returncode == 0, installed.stderr
 
     assert missing(imports(project, "delta")["delta"])
+
+
+def test_dev_is_there_by_default_and_gone_after_sync_no_dev(
+    make_project: MakeProject,
+    indexes: dict[str, Path],
+    hook_env: dict[str, str],
+    imports: Imports,
+    run_hooked: RunHooked,
+) -> None:
+    project = make_project("app", ["beta"], extra='[dependency-groups]\ndev = ["delta"]\n')
+    _sync(hook_env, indexes["full"], str(project))
+    assert imports(project, "delta") == {"delta": "1.0"}
+
+    _sync(hook_env, indexes["full"], "--no-dev", str(project))
+
+    assert missing(imports(project, "delta")["delta"])
+    # The lock says how it was made, so the runtime finds it fresh: no stale notice.
+    assert run_hooked(project, "-c", "import beta").stderr == ""

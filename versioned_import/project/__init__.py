@@ -6,13 +6,13 @@ two apart; everything else asks it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from versioned_import.project import inline, pyproject
-from versioned_import.project.manifest import Manifest
+from versioned_import.project.manifest import Manifest, Selection
 
 __all__ = [
     "Manifest",
+    "Selection",
     "import_roots",
     "is_script",
     "lock_file",
@@ -27,12 +27,12 @@ def is_script(target: str) -> bool:
     return os.path.isfile(target)
 
 
-def manifest_for(target: str, groups: Sequence[str] = ()) -> Manifest:
-    """The manifest of a project directory, or of a script; ``groups`` adds dependency groups
-    (a script has none)."""
+def manifest_for(target: str, selection: Selection | None = None) -> Manifest:
+    """The manifest of a project directory, or of a script; ``selection`` changes the groups and
+    extras it chooses (a script has none)."""
     if is_script(target):
         return inline.read_script(target)
-    return pyproject.read_manifest(target, groups)
+    return pyproject.read_manifest(target, selection)
 
 
 def manifest_file(target: str) -> str:

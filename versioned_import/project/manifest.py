@@ -16,7 +16,43 @@ if TYPE_CHECKING:
 
     from versioned_import.project.sources import LocalSource
 
-__all__ = ["Manifest", "check_requires_python", "load_toml", "parse_requirements"]
+__all__ = ["Manifest", "Selection", "check_requires_python", "load_toml", "parse_requirements"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a command adds to, or takes from, the groups and extras a manifest chooses itself:
+    uv's ``--group``, ``--extra``, ``--no-dev`` and ``--no-default-groups``. A lock records it,
+    so the runtime reads the manifest as the sync that wrote the lock did."""
+
+    groups: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+    no_dev: bool = False
+    no_default_groups: bool = False
+
+    def as_toml(self) -> dict[str, Any]:
+        return {
+            "groups": list(self.groups),
+            "extras": list(self.extras),
+            "no-dev": self.no_dev,
+            "no-default-groups": self.no_default_groups,
+        }
+
+    @classmethod
+    def from_toml(cls, value: object) -> Selection | None:
+        """The selection a lock recorded; None when it recorded none (or not one of ours)."""
+        if not isinstance(value, dict):
+            return None
+        groups, extras = value.get("groups", []), value.get("extras", [])
+        if not all(isinstance(v, list) and all(isinstance(i, str) for i in v)
+                   for v in (groups, extras)):  # fmt: skip
+            return None
+        return cls(
+            tuple(groups),
+            tuple(extras),
+            value.get("no-dev") is True,
+            value.get("no-default-groups") is True,
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +72,8 @@ class Manifest:
     requires_python: str | None = None
     selection: dict[str, list[str]] = field(default_factory=dict)
     """The extras and dependency groups chosen, as the lock records them."""
+    asked: Selection = Selection()
+    """What the command asked for beyond the manifest's own choice."""
     local: dict[str, LocalSource] = field(default_factory=dict)
     """Distributions built from local files, by canonical name: never looked up on an index."""
 

@@ -15,7 +15,7 @@ from typing import Any
 from versioned_import._runtime.fs import write_atomic
 from versioned_import.engine import Artifact, Pick
 from versioned_import.errors import ManifestError
-from versioned_import.project.manifest import Manifest, load_toml
+from versioned_import.project.manifest import Manifest, Selection, load_toml
 
 __all__ = ["Lock", "read_lock", "write_lock"]
 
@@ -32,6 +32,16 @@ class Lock:
     requirements: list[str] | None = None
     """The requirements it was made from, as written; None when it does not say."""
     requires_python: str | None = None
+    selection: Selection | None = None
+    """What the sync that wrote it asked for (``--group``, ``--no-dev``...); None when it does
+    not say (another tool's lock, or an older one)."""
+
+    def read_as(self) -> Selection:
+        """How to read the manifest as the sync that wrote this lock did. Another tool's lock
+        lists its groups; the manifest's defaults are not added to them."""
+        if self.selection is not None:
+            return self.selection
+        return Selection(groups=tuple(self.groups), no_default_groups=self.inputs is None)
 
     def fresh_for(self, manifest: Manifest) -> bool:
         return self.inputs is None or self.inputs == manifest.inputs_hash()
@@ -101,6 +111,7 @@ def read_lock(path: str) -> Lock | None:
         list(pylock.default_groups or []),
         requirements if isinstance(requirements, list) else None,
         tool.get("requires-python"),
+        Selection.from_toml(tool.get("selection")),
     )
 
 
@@ -147,6 +158,7 @@ def _made_from(manifest: Manifest) -> dict[str, Any]:
     made_from: dict[str, Any] = {
         "inputs": manifest.inputs_hash(),
         "requirements": sorted(str(r) for r in manifest.requirements),
+        "selection": manifest.asked.as_toml(),
     }
     if manifest.requires_python is not None:
         made_from["requires-python"] = manifest.requires_python

@@ -7,12 +7,12 @@ Every problem in the file is collected and reported at once, each naming the fie
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from versioned_import.errors import ManifestError
 from versioned_import.project.manifest import (
     Manifest,
+    Selection,
     check_requires_python,
     load_toml,
     parse_requirements,
@@ -26,11 +26,12 @@ __all__ = ["LOCK", "MANIFEST", "import_roots", "read_manifest"]
 
 MANIFEST = "pyproject.toml"
 LOCK = "pylock.toml"
-_KNOWN_KEYS = {"system-site-packages", "extras", "groups", "requirements"}
+_KNOWN_KEYS = {"system-site-packages", "extras", "groups", "default-groups", "requirements"}
 
 
-def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
-    """Read and validate ``project_dir/pyproject.toml``; ``groups`` adds dependency groups."""
+def read_manifest(project_dir: str, selection: Selection | None = None) -> Manifest:
+    """Read and validate ``project_dir/pyproject.toml``, with the groups and extras
+    ``selection`` changes."""
     path = os.path.join(project_dir, MANIFEST)
     data = load_toml(path)
     name = os.path.basename(project_dir)
@@ -49,8 +50,9 @@ def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
         problems.append("tool.vimport must be a table")
         table = {}
     _unknown_keys(table, problems)
-    extras = _strings(table, "extras", problems)
-    chosen_groups = list(dict.fromkeys([*_strings(table, "groups", problems), *groups]))
+    selection = selection or Selection()
+    extras = list(dict.fromkeys([*_strings(table, "extras", problems), *selection.extras]))
+    chosen_groups = _chosen_groups(data, table, selection, problems)
     dependencies = project.get("dependencies", [])
     requirements = parse_requirements(dependencies, "project.dependencies", problems)
     requirements += _extras(project, extras, problems)
@@ -73,6 +75,7 @@ def read_manifest(project_dir: str, groups: Sequence[str] = ()) -> Manifest:
         sources=sources,
         requires_python=requires_python,
         selection={"extras": extras, "groups": chosen_groups},
+        asked=selection,
         local=local,
     )
 
@@ -89,6 +92,28 @@ def _strings(table: dict[str, Any], key: str, problems: list[str]) -> list[str]:
         problems.append(f"tool.vimport.{key} must be an array of strings")
         return []
     return value
+
+
+def _chosen_groups(
+    data: dict[str, Any], table: dict[str, Any], selection: Selection, problems: list[str]
+) -> list[str]:
+    """``groups``, then the default groups (as uv has them: ``dev`` when it is defined, unless
+    ``default-groups`` says otherwise or ``--no-dev``), then the command's ``--group``s."""
+    defined = data.get("dependency-groups", {})
+    defined = defined if isinstance(defined, dict) else {}
+    value = table.get("default-groups")
+    if selection.no_default_groups:
+        defaults = []
+    elif value is None:
+        defaults = ["dev"] if "dev" in defined else []
+    elif value == "all":
+        defaults = list(defined)
+    else:
+        defaults = _strings(table, "default-groups", problems)
+    chosen = [*_strings(table, "groups", problems), *defaults]
+    if selection.no_dev:
+        chosen = [g for g in chosen if g != "dev"]
+    return list(dict.fromkeys([*chosen, *selection.groups]))
 
 
 def _system_site(table: dict[str, Any], problems: list[str]) -> bool:
