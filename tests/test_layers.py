@@ -82,6 +82,10 @@ def test_the_start_up_layer_has_no_future_imports() -> None:
         ("store", ("project", "planner", "engine", "sync", "resolve", "cli", "hook", "run")),
         ("project", ("store", "planner", "sync", "resolve", "cli", "hook", "run")),
         ("engine", ("project", "store", "planner", "sync", "resolve", "cli", "hook", "run")),
+        (
+            "backend",
+            ("project", "store", "planner", "sync", "resolve", "cli", "hook", "run", "own_dist"),
+        ),
     ],
 )
 def test_lower_layers_do_not_import_higher_ones(layer: str, forbidden: tuple[str, ...]) -> None:

@@ -9,8 +9,11 @@ from typing import cast
 import pytest
 
 from tests.conftest import FillStore, MakeProject
+from tests.owndist import backend_calls, write_backend_project
 from versioned_import import __version__, hook, planner
 from versioned_import._runtime import plan
+from versioned_import.own_dist import ensure, read_own
+from versioned_import.progress import Reporter
 from versioned_import.store import Store, layout
 
 
@@ -204,3 +207,60 @@ def test_computing_writes_nothing_and_a_use_remembers_the_root(
     assert not roots.exists()
     planner.compute_for_use(str(project), filled.root)
     assert filled.roots() == {str(roots / os.listdir(roots)[0]): str(project)}
+
+
+# --- the project's own distribution ---------------------------------------------------------
+
+
+@pytest.fixture
+def demo(tmp_path: Path, filled: Store, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project that is a distribution itself, built by an in-tree backend."""
+    monkeypatch.setenv("DEMO_BACKEND_LOG", str(tmp_path / "calls.log"))
+    return write_backend_project(tmp_path / "demo", dependencies=["alpha"])
+
+
+def test_compute_adds_the_projects_own_distribution(
+    demo: Path, filled: Store, tmp_path: Path
+) -> None:
+    computed = planner.compute(str(demo), filled.root)
+    own = computed["dists"][-1]
+    assert (own["name"], own["version"], own["tag"]) == ("demo", "0.3.1", "editable")
+    assert [d["name"] for d in computed["dists"]] == ["alpha", "demo"]
+    # Its code imports from the project's own root, not through the finder.
+    assert "demo" not in computed["modules"]
+    assert computed["paths"] == [str(demo / "src")]
+    assert computed["notices"] == [
+        "built the metadata of demo 0.3.1 with demo_backend: its inputs changed since the last "
+        "build (or there was none)"
+    ]
+    again = planner.compute(str(demo), filled.root)
+    assert again["dists"] == computed["dists"] and again["notices"] == []
+    assert backend_calls(tmp_path / "calls.log") == ["prepare_metadata_for_build_editable"]
+
+
+def test_a_failing_backend_leaves_the_dependencies_working(
+    demo: Path, filled: Store, tmp_path: Path
+) -> None:
+    (demo / "VERSION").write_text("fail\n")
+    computed = planner.compute(str(demo), filled.root)
+    assert computed["error"] is None
+    assert [d["name"] for d in computed["dists"]] == ["alpha"]
+    assert computed["warnings"] == [
+        f"{demo / 'pyproject.toml'}: the build backend demo_backend failed in "
+        "prepare_metadata_for_build_editable: RuntimeError: VERSION says fail, so this backend "
+        "fails; the project's own distribution is left out"
+    ]
+
+
+def test_new_own_metadata_makes_the_plan_stale(demo: Path, filled: Store) -> None:
+    plan.save(planner.compute(str(demo), filled.root))
+    own = read_own(str(demo))
+    assert own is not None
+    ensure(own, Reporter(-1), force=True)  # what `vimport sync` does
+    assert plan.load_fresh(str(demo), filled.root) is None
+
+
+def test_compute_without_own_runs_no_backend(demo: Path, filled: Store, tmp_path: Path) -> None:
+    computed = planner.compute(str(demo), filled.root, own=False)
+    assert [d["name"] for d in computed["dists"]] == ["alpha"]
+    assert backend_calls(tmp_path / "calls.log") == []

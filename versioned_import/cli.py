@@ -396,10 +396,14 @@ def _fetch_wheel(entry: Entry, directory: str) -> str:
 
 
 def _gc(args: argparse.Namespace) -> int:
+    import functools
+
     from versioned_import.planner import compute
     from versioned_import.store.prune import collect
 
-    result = collect(_store(args), compute, grace_minutes=args.grace, dry_run=args.dry_run)
+    # gc asks which store entries projects use: no build backend needs to run for that.
+    plans = functools.partial(compute, own=False)
+    result = collect(_store(args), plans, grace_minutes=args.grace, dry_run=args.dry_run)
     forget, remove, free = (
         ("would forget", "would remove", "freeing")
         if result.dry_run

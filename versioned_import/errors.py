@@ -9,6 +9,7 @@ from __future__ import annotations
 from versioned_import._runtime.errors import PlanError, VersionedImportError
 
 __all__ = [
+    "BuildBackendError",
     "CommandNotFoundError",
     "HookError",
     "ManifestError",
@@ -65,6 +66,11 @@ class ProjectNotFoundError(VersionedImportError, LookupError):
 
 class CommandNotFoundError(VersionedImportError, LookupError):
     """``vimport run`` was asked for a command neither the project nor ``PATH`` provides."""
+
+
+class BuildBackendError(VersionedImportError):
+    """A project's build backend cannot be installed or run, or failed; the message names the
+    project's ``pyproject.toml``, the backend and the backend's last error line."""
 
 
 class UsageError(VersionedImportError, ValueError):

@@ -36,7 +36,14 @@ __all__ = [
 CHAINED = "_vimport_chained_sitecustomize"
 # .pth files run in name order; sorting last lets the hook see the paths the others add.
 PTH_FILE = "zzzz-versioned-import-hook.pth"
-_TOOL_DEPENDENCIES = ("packaging", "installer", "resolvelib", "filelock", "platformdirs")
+_TOOL_DEPENDENCIES = (
+    "packaging",
+    "installer",
+    "resolvelib",
+    "filelock",
+    "platformdirs",
+    "pyproject_hooks",
+)
 
 
 @dataclass(frozen=True)

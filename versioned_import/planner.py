@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 __all__ = ["compute", "compute_for_use", "main"]
 
 
-def compute(target: str, store: str) -> Plan:
+def compute(target: str, store: str, *, own: bool = True) -> Plan:
     """Read the manifest and resolve it against the store (needs the tool's dependencies).
 
-    ``target`` is a project directory, or a script with inline metadata."""
+    ``target`` is a project directory, or a script with inline metadata. ``own`` adds the
+    project's own distribution, running its build backend if its metadata inputs changed."""
     from versioned_import.errors import ManifestError, VersionedImportError
     from versioned_import.project.pylock import read_lock
 
@@ -41,7 +42,8 @@ def compute(target: str, store: str) -> Plan:
         "inputs": signature(inputs),
         "active": True,
         "error": None,
-        "notice": None,
+        "notices": [],
+        "warnings": [],
         "manifest": inputs[0],
         "system_site": False,
         "paths": project.import_roots(target),
@@ -59,6 +61,8 @@ def compute(target: str, store: str) -> Plan:
         if manifest.active:
             plan["system_site"] = manifest.system_site_packages
             _add_resolution(plan, manifest, lock)
+            if own and not project.is_script(target):
+                _add_own(plan, target)
     except ManifestError as exc:
         plan["error"] = str(exc)
     except VersionedImportError as exc:
@@ -81,7 +85,7 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
     elif lock is not None:
         # The lock's versions still win wherever the changed manifest admits them.
         prefer = lock.pins()
-        plan["notice"] = (
+        plan["warnings"].append(
             f"{lock.path} is stale: {manifest.path} changed after it was written, so its "
             "versions are kept only where they still satisfy; run `vimport sync` to update it"
         )
@@ -104,6 +108,33 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
         for name in entry.top_level:
             plan["modules"].setdefault(name, []).append(index)
         plan["pth"].extend((entry.site_dir, pth) for pth in entry.pth_files)
+
+
+def _add_own(plan: Plan, target: str) -> None:
+    """The project's own distribution, when it is one. Its failure is a warning: the project's
+    dependencies still import, only its own metadata is missing."""
+    from versioned_import import own_dist
+    from versioned_import.errors import VersionedImportError
+    from versioned_import.progress import Reporter
+
+    try:
+        own = own_dist.read_own(target)
+        if own is None:
+            return
+        watched = [p for p in own.watched if p not in {i[0] for i in plan["inputs"]}]
+        plan["inputs"] += signature(watched)
+        built = own_dist.ensure(own, Reporter(-1))
+    except VersionedImportError as exc:
+        plan["warnings"].append(f"{exc}; the project's own distribution is left out")
+        return
+    # Taken after the build, which rewrote it: the next start must not see it as a change.
+    plan["inputs"] += signature([own.current_file])
+    plan["dists"].append(built.dist)
+    if built.rebuilt:
+        plan["notices"].append(
+            f"built the metadata of {built.dist['name']} {built.dist['version']} with "
+            f"{own.system.backend}: its inputs changed since the last build (or there was none)"
+        )
 
 
 def compute_for_use(target: str, store: str) -> Plan:

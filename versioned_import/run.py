@@ -88,6 +88,8 @@ def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | No
         plans.save(plan)
         if plan["error"]:
             raise PlanError(plan["error"])
+        for warning in plan["warnings"]:
+            sys.stderr.write(f"vimport: {warning}\n")
         env.update(VIMPORT_PROJECT=project, VIMPORT_STORE=store)
     command = command_for(plan, argv, shim_dir)
     if os.name != "posix":

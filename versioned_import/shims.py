@@ -1,6 +1,6 @@
-"""Shims: small launchers on ``PATH``, one per console script in the store, so that ``pytest``
-typed in a project directory runs the project's pytest (and elsewhere, the next ``pytest`` on
-``PATH``)."""
+"""Shims: small launchers on ``PATH``, one per console script in the store or of a project's
+own distribution, so that ``pytest`` typed in a project directory runs the project's pytest (and
+elsewhere, the next ``pytest`` on ``PATH``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 from versioned_import._runtime.fs import make_dirs, write_atomic
 from versioned_import._runtime.paths import default_store
+from versioned_import.own_dist import script_names
 from versioned_import.store import Store, layout
 
 __all__ = ["default_shim_dir", "install_shims", "uninstall_shims"]
@@ -20,8 +21,10 @@ def default_shim_dir() -> str:
     return os.path.join(os.path.dirname(default_store()), "shims")
 
 
-def _store_script_names(store: Store) -> set[str]:
-    return {name for entry in store.entries() for name in layout.script_files(entry.path)}
+def _script_names(store: Store) -> set[str]:
+    """The store's scripts, and those of the projects' own distributions."""
+    names = {name for entry in store.entries() for name in layout.script_files(entry.path)}
+    return names | script_names()
 
 
 def _is_ours(path: str) -> bool:
@@ -38,7 +41,7 @@ def install_shims(store: Store, directory: str) -> list[str]:
     A file there that is not a shim is never overwritten."""
     make_dirs(directory)
     written = []
-    for name in sorted(_store_script_names(store)):
+    for name in sorted(_script_names(store)):
         path = os.path.join(directory, name)
         if os.path.exists(path) and not _is_ours(path):
             continue

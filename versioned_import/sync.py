@@ -17,8 +17,9 @@ from packaging.utils import canonicalize_name
 from versioned_import.engine import Artifact, Engine, Pick
 from versioned_import.engine.choice import default_engine
 from versioned_import.errors import ManifestError, PackageIndexError, UsageError
+from versioned_import.own_dist import ensure, read_own
 from versioned_import.progress import Reporter, count
-from versioned_import.project import Manifest, Selection, lock_file, manifest_for
+from versioned_import.project import Manifest, Selection, is_script, lock_file, manifest_for
 from versioned_import.project.pylock import Lock, read_lock, write_lock
 from versioned_import.resolve import resolve_from_store, usable_entries
 from versioned_import.store import Entry, Store
@@ -76,7 +77,25 @@ def sync(
     selection: Selection | None = None,
     engine: Engine | None = None,
 ) -> SyncResult:
-    """Make ``target`` (a project directory or a script) runnable from ``store``."""
+    """Make ``target`` (a project directory or a script) runnable from ``store``, the project's
+    own distribution included."""
+    result = _sync_dependencies(target, store, reporter, options, selection, engine)
+    if not is_script(target):
+        own = read_own(target)
+        if own is not None:
+            # What a dynamic version comes from may not be watched (a VCS): sync refreshes it.
+            ensure(own, reporter, force=own.dynamic, offline=options.offline)
+    return result
+
+
+def _sync_dependencies(
+    target: str,
+    store: Store,
+    reporter: Reporter,
+    options: LockOptions,
+    selection: Selection | None,
+    engine: Engine | None,
+) -> SyncResult:
     engine = engine or default_engine()
     if options.frozen:
         return _sync_frozen(target, store, reporter, options.offline, engine)

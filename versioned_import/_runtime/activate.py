@@ -57,6 +57,8 @@ def _start(project: str, tool_paths: list[str]) -> bool:
     if found is None:
         found = compute_in_child(project, store, tool_paths)
         save(found)
+        for notice in found["notices"]:  # said once: the next start reads the saved plan
+            _say(notice)
         if debug_enabled():
             _say(f"computed the plan of {project} against the store {store}")
     if found["active"]:
@@ -67,10 +69,9 @@ def _start(project: str, tool_paths: list[str]) -> bool:
 def activate(plan: "Plan", debug: bool) -> None:
     """Make this process see exactly the plan's distributions."""
     os.environ["VIMPORT_PROJECT"] = plan["project"]
-    if plan["error"]:
-        _say(plan["error"])
-    if plan["notice"]:  # every start, from the saved plan too, until the next sync
-        _say(plan["notice"])
+    for problem in [plan["error"], *plan["warnings"]]:
+        if problem:
+            _say(problem)
     if not plan["system_site"]:
         _isolate()
     sys.path.extend(p for p in plan["paths"] if p not in sys.path)

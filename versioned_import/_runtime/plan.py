@@ -35,7 +35,8 @@ if TYPE_CHECKING:
         version: str
         tag: str
         site: str
-        """The entry's import root."""
+        """The entry's import root. For the project's own distribution (tag ``editable``), a
+        cache directory holding only its ``.dist-info``: its code imports from ``paths``."""
         dist_info: str
         why: str
         """The requirement chain that selected it."""
@@ -50,8 +51,11 @@ if TYPE_CHECKING:
         active: bool
         """False when the manifest does not opt in: the process is left alone."""
         error: str | None
-        notice: str | None
-        """Said on stderr at every start that uses the plan (a stale lock)."""
+        notices: list[str]
+        """Said once on stderr when the plan is computed (the metadata built again)."""
+        warnings: list[str]
+        """Said at every start that uses the plan: a stale lock, the project's own metadata that
+        could not be built."""
         manifest: str
         system_site: bool
         paths: list[str]
@@ -65,7 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "PLANNER", "compute_in_child", "load_fresh", "plan_file", "save", "signature"]
 
-FORMAT = 4
+FORMAT = 5
 PLANNER = "versioned_import.planner"
 """The module whose ``main`` computes a plan in the child interpreter."""
 

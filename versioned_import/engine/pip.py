@@ -19,7 +19,7 @@ from versioned_import.engine import Artifact, Fetched, Pick
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["PipEngine"]
+__all__ = ["PipEngine", "install_into"]
 
 
 class PipEngine:
@@ -37,13 +37,26 @@ class PipEngine:
         return fetch(picks, directory, reporter)
 
 
+def _pip_env() -> dict[str, str]:
+    # pip must see its own interpreter, not a project: `vimport sync` runs inside projects.
+    env = {k: v for k, v in os.environ.items() if k != "VIMPORT_PROJECT"}
+    env["VIMPORT_DISABLE"] = "1"
+    # The plan's child interpreter may be one without pip of its own (a `venv --without-pip`
+    # with the hook): it sees the tool's directories, where pip was installed beside the tool.
+    import importlib.util
+
+    spec = importlib.util.find_spec("pip")
+    if spec is not None and spec.origin:
+        found = os.path.dirname(os.path.dirname(spec.origin))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [found, env.get("PYTHONPATH")]))
+    return env
+
+
 def _pip(args: Sequence[str], reporter: Reporter, what: str) -> str:
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     if not reporter.verbose:
         command.append("--quiet")
-    # pip must see its own interpreter, not a project: `vimport sync` runs inside projects.
-    env = {k: v for k, v in os.environ.items() if k != "VIMPORT_PROJECT"}
-    env["VIMPORT_DISABLE"] = "1"
+    env = _pip_env()
     done = subprocess.run(
         command,
         env=env,
@@ -198,6 +211,17 @@ def fetch(packages: Sequence[Pick], directory: str, reporter: Reporter) -> list[
     fetched = [Fetched(p, _wheel_for(p, directory)) for p in packages]
     reporter.done(f"Downloaded {count(len(fetched), 'package')}")
     return fetched
+
+
+def install_into(requirements: Sequence[str], target: str, reporter: Reporter) -> None:
+    """Install ``requirements`` and their dependencies into the directory ``target`` (a build
+    backend's environment, outside the store)."""
+    _pip(
+        ["install", "--target", target, "--no-warn-script-location",
+         "-r", _requirements_file(target, requirements)],
+        reporter,
+        f"install the build requirements {', '.join(requirements)}",
+    )  # fmt: skip
 
 
 def _as_url(location: str) -> str:
