@@ -72,6 +72,11 @@ def command_for(plan: Plan | None, argv: Sequence[str], shim_dir: str | None = N
     return [found, *rest]
 
 
+def _say(lines: list[str]) -> None:
+    for line in lines:
+        sys.stderr.write(f"vimport: {line}\n")
+
+
 def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | None = None) -> int:
     """Replace this process with ``argv`` run in ``project``'s context (POSIX: exec).
 
@@ -84,12 +89,15 @@ def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | No
                 f"{sys.executable}: the hook is not installed, so a command would not see the "
                 "project's versions; run `vimport hook install`"
             )
-        plan = plans.load_fresh(project, store) or planner.compute_for_use(project, store)
-        plans.save(plan)
+        plan = plans.load_fresh(project, store)
+        if plan is None:
+            plan = planner.compute_for_use(project, store)
+            plans.save(plan)
+            # Said here, as the hook says them when it computes: the command reads this plan.
+            _say(plan["notices"])
         if plan["error"]:
             raise PlanError(plan["error"])
-        for warning in plan["warnings"]:
-            sys.stderr.write(f"vimport: {warning}\n")
+        _say(plan["warnings"])
         env.update(VIMPORT_PROJECT=project, VIMPORT_STORE=store)
     command = command_for(plan, argv, shim_dir)
     if os.name != "posix":

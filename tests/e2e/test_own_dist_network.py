@@ -211,6 +211,7 @@ def test_setuptools_flat_layout_dynamic_version(
     assert version.stdout == "0.3.1\n", version.stderr
     assert (greet.returncode, greet.stdout) == (0, "hello 0.3.1 []\n"), greet.stderr
     assert bumped.stdout == "hello 0.4.0 []\n", bumped.stderr
+    assert bumped.stderr.startswith("vimport: built the metadata of myproject 0.4.0 with setup")
 
 
 @pytest.mark.parametrize(("files", "name"), [(HATCH_SRC, "hatch"), (SETUPTOOLS_FLAT, "setuptools")])
