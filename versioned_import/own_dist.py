@@ -135,7 +135,8 @@ def _version_files(project_dir: str, data: dict[str, Any]) -> list[str]:
     version = _table(setuptools, "dynamic").get("version")
     if isinstance(version, dict):
         files = version.get("file", [])
-        names += [files] if isinstance(files, str) else [f for f in files if isinstance(f, str)]
+        files = [files] if isinstance(files, str) else files if isinstance(files, list) else []
+        names += [f for f in files if isinstance(f, str)]
         if isinstance(version.get("attr"), str):
             root = _table(setuptools, "package-dir").get("", "")
             names += _module_files(project_dir, version["attr"], root)
