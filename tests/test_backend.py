@@ -10,7 +10,7 @@ import pytest
 from tests.owndist import backend_calls, write_backend_project
 from versioned_import.backend import BuildSystem, prepare_metadata
 from versioned_import.backend.env import build_env, build_envs_dir
-from versioned_import.errors import BuildBackendError
+from versioned_import.errors import BuildBackendError, PackageIndexError
 from versioned_import.progress import Reporter
 
 SYSTEM = BuildSystem([], "demo_backend", ["_backend"])
@@ -118,3 +118,13 @@ def test_a_build_environment_is_made_once_per_requirement_set(tmp_path: Path) ->
     assert build_env([], Reporter(-1)) == first
     assert Path(first).parent == Path(build_envs_dir())
     assert Path(first).is_dir()
+
+
+def test_offline_a_missing_build_environment_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PackageIndexError) as caught:
+        build_env(["hatchling"], Reporter(-1), offline=True)
+    assert str(caught.value) == (
+        "the build requirements (hatchling) are not installed yet, and --offline fetches "
+        "nothing; run `vimport sync` once without --offline"
+    )
+    assert not Path(build_envs_dir()).exists() or not any(Path(build_envs_dir()).iterdir())

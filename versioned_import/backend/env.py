@@ -49,7 +49,7 @@ def build_env(requirements: Sequence[str], reporter: Reporter, *, offline: bool 
         return directory
     if offline and requirements:
         raise PackageIndexError(
-            f"{', '.join(requirements)} are not installed for the build backend yet, and "
+            f"the build requirements ({', '.join(requirements)}) are not installed yet, and "
             "--offline fetches nothing; run `vimport sync` once without --offline"
         )
     import filelock
