@@ -392,7 +392,8 @@ def _fetch_wheel(entry: Entry, directory: str) -> str:
 
     artifact = Artifact(entry.source, entry.sha256, entry.wheel_size, True)
     pick = Pick(entry.name, entry.version, artifact)
-    return default_engine().fetch([pick], directory, Reporter(-1))[0].wheel
+    reporter = Reporter(-1)
+    return default_engine(reporter).fetch([pick], directory, reporter)[0].wheel
 
 
 def _gc(args: argparse.Namespace) -> int:

@@ -96,7 +96,7 @@ def _sync_dependencies(
     selection: Selection | None,
     engine: Engine | None,
 ) -> SyncResult:
-    engine = engine or default_engine()
+    engine = engine or default_engine(reporter)
     if options.frozen:
         return _sync_frozen(target, store, reporter, options.offline, engine)
     manifest, lock = _manifest_and_lock(target, selection, options)
@@ -123,7 +123,7 @@ def lock(
     if found is not None and found.fresh_for(manifest) and not options.upgrading:
         reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
         return False
-    engine = engine or default_engine()
+    engine = engine or default_engine(reporter)
     packages, _ = _resolve(manifest, found, store, reporter, options, engine, False)
     _write_lock(manifest, packages, reporter)
     return True
@@ -250,7 +250,7 @@ def install_requirements(
         except InvalidRequirement as exc:
             raise UsageError(f"vimport install: {exc}; give PEP 508 requirements") from exc
         return [r.entry for r in resolve_from_store(wanted, store, "vimport install --offline")]
-    engine = engine or default_engine()
+    engine = engine or default_engine(reporter)
     usable = _usable(store)
     picks = engine.resolve(requirements, reporter)
     missing = [p for p in picks if _key(p.name, p.version) not in usable]

@@ -1,29 +1,39 @@
-"""The pip engine: the package index through pip, which honours the user's pip configuration
-(index URLs, find-links, constraints, certificates, proxies), what users have already set up.
+"""The pip engine: the package index through pip, for where uv is absent or cannot honour the
+user's pip settings (``engine.choice``).
 
-Resolution is ``pip install --dry-run --ignore-installed --report``, for the running interpreter;
-fetching is ``pip wheel --no-deps`` on the exact files the report chose, hash-checked, which
-copies wheels and builds sdists into wheels.
+Resolution is one ``pip lock`` process (pip >= 25.3, which reads PEP 658 metadata instead of
+downloading wheels to learn their dependencies); its lock names each file with its sha256, so
+the wheels are then fetched without pip (``engine.download``). Only sdists take a second pip
+process, ``pip wheel --no-deps``, which builds them. pip is handed the settings versioned-import
+read (``engine.pipconfig``) as ``PIP_*`` variables, so both engines answer from one reading.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 
-from versioned_import.engine import Artifact, Fetched, Pick
+from versioned_import.engine import Fetched, Pick
+from versioned_import.engine.download import DownloadSettings, can_download, download
+from versioned_import.engine.lockfile import resolved_picks
+from versioned_import.engine.pipconfig import PipConfig
+from versioned_import.engine.prefer import kept, requirements_file, resolve_preferring
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["PipEngine", "install_into"]
+__all__ = ["MINIMUM_PIP", "PipEngine", "child_environment", "fetch", "install_into"]
+
+MINIMUM_PIP = (25, 3)
 
 
 class PipEngine:
     """``Engine`` through ``python -m pip`` of the tool's own interpreter."""
+
+    def __init__(self, config: PipConfig) -> None:
+        self.config = config
 
     def resolve(
         self,
@@ -31,16 +41,68 @@ class PipEngine:
         reporter: Reporter,
         prefer: Mapping[str, str] | None = None,
     ) -> list[Pick]:
-        return resolve(requirements, reporter, prefer)
+        reporter.step(f"Resolving {count(len(requirements), 'requirement')} with pip")
+        picks, pins = resolve_preferring(
+            requirements, prefer or {}, lambda pins: self._lock(requirements, pins, reporter)
+        )
+        reporter.done(kept(picks, pins))
+        return picks
+
+    def _lock(
+        self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
+    ) -> list[Pick]:
+        with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
+            lock = os.path.join(tmp, "pylock.toml")
+            listed = requirements_file(tmp, requirements, pins)
+            _pip(["lock", "--output", lock, "-r", listed], self.config, reporter,
+                 f"resolve {', '.join(requirements)}")  # fmt: skip
+            with open(lock, encoding="utf-8") as f:
+                return resolved_picks(f.read(), "pip lock")
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
-        return fetch(picks, directory, reporter)
+        return fetch(picks, self.config, directory, reporter)
 
 
-def _pip_env() -> dict[str, str]:
-    # pip must see its own interpreter, not a project: `vimport sync` runs inside projects.
+def fetch(
+    picks: Sequence[Pick], config: PipConfig, directory: str, reporter: Reporter
+) -> list[Fetched]:
+    """What every engine does once it has picks: the wheels downloaded here, hash-checked, with
+    ``config``'s network settings; the sdists built into wheels by one ``pip wheel``."""
+    wheels = [p for p in picks if can_download(p)]
+    fetched = download(wheels, directory, DownloadSettings.from_pip_config(config), reporter)
+    sdists = [p for p in picks if not can_download(p)]
+    return fetched + _build_wheels(sdists, config, directory, reporter)
+
+
+def child_environment(config: PipConfig | None = None) -> dict[str, str]:
+    """The environment of an engine's child: not the project's (``vimport sync`` runs inside
+    projects), with the hook off; for pip, the settings of ``config`` and no others."""
     env = {k: v for k, v in os.environ.items() if k != "VIMPORT_PROJECT"}
     env["VIMPORT_DISABLE"] = "1"
+    if config is not None:
+        env = {k: v for k, v in env.items() if not k.startswith("PIP_")}
+        env.update(config.as_environment())
+    return env
+
+
+def _check_pip_version() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("pip")
+    except PackageNotFoundError:
+        found = "none"
+    numbers = tuple(int(part) for part in found.split(".")[:2] if part.isdigit())
+    if numbers < MINIMUM_PIP:
+        raise PackageIndexError(
+            f"the pip engine needs pip >= {'.'.join(map(str, MINIMUM_PIP))} in "
+            f"versioned-import's environment ({sys.prefix}), which has pip {found}; upgrade it "
+            f"(`{sys.executable} -m pip install -U pip`), or install uv there to use uv instead"
+        )
+
+
+def _pip_env(config: PipConfig | None) -> dict[str, str]:
+    env = child_environment(config)
     # The plan's child interpreter may be one without pip of its own (a `venv --without-pip`
     # with the hook): it sees the tool's directories, where pip was installed beside the tool.
     import importlib.util
@@ -52,14 +114,16 @@ def _pip_env() -> dict[str, str]:
     return env
 
 
-def _pip(args: Sequence[str], reporter: Reporter, what: str) -> str:
+def _pip(args: Sequence[str], config: PipConfig | None, reporter: Reporter, what: str) -> str:
+    """``python -m pip ARGS``; with ``config``, pip gets those settings and no others, without,
+    it reads its own configuration."""
+    _check_pip_version()
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     if not reporter.verbose:
         command.append("--quiet")
-    env = _pip_env()
     done = subprocess.run(
         command,
-        env=env,
+        env=_pip_env(config),
         stdout=subprocess.PIPE,
         stderr=None if reporter.verbose else subprocess.PIPE,
         text=True,
@@ -91,125 +155,27 @@ def _errors(stderr: str) -> str:
     )
 
 
-def resolve(
-    requirements: Sequence[str], reporter: Reporter, prefer: Mapping[str, str] | None = None
-) -> list[Pick]:
-    """The exact files pip would install for ``requirements`` into this interpreter, keeping
-    the versions of ``prefer`` wherever they still satisfy.
-
-    pip has no notion of a preferred version, only of constraints, which are hard. So the
-    preferences go in as constraints in tiers, each tried when the one before cannot be
-    satisfied: first every preferred version the requirements still admit; then only those of
-    the direct requirements (a new requirement may need a newer transitive dependency); then
-    none. The last attempt's error is the one reported, so a real error reads as without a lock.
-    """
-    reporter.step(f"Resolving {len(requirements)} requirements with pip")
-    *tries, last = _preference_tiers(requirements, prefer or {})
-    for pins in tries:
-        try:
-            return _resolve_once(requirements, pins, reporter)
-        except PackageIndexError:
-            continue
-    return _resolve_once(requirements, last, reporter)
-
-
-def _preference_tiers(
-    requirements: Sequence[str], prefer: Mapping[str, str]
-) -> list[dict[str, str]]:
-    """The constraint sets to try in turn, ending with none."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    direct: dict[str, list[Requirement]] = {}
-    for text in requirements:
-        requirement = Requirement(text)
-        direct.setdefault(canonicalize_name(requirement.name), []).append(requirement)
-    admitted = {
-        name: version
-        for name, version in prefer.items()
-        if all(
-            r.url is None and r.specifier.contains(version, prereleases=True)
-            for r in direct.get(name, [])
-        )
-    }
-    tiers: list[dict[str, str]] = []
-    for tier in (admitted, {n: v for n, v in admitted.items() if n in direct}, {}):
-        if tier not in tiers:
-            tiers.append(tier)
-    return tiers
-
-
-def _resolve_once(
-    requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
-) -> list[Pick]:
-    with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
-        report_file = os.path.join(tmp, "report.json")
-        lines = list(requirements)
-        if pins:
-            # In the requirements file, so pip's own configured constraints still apply too.
-            constraints = [f"{name}=={version}" for name, version in sorted(pins.items())]
-            lines.append(f"-c {_requirements_file(tmp, constraints, 'constraints.txt')}")
-        _pip(
-            ["install", "--dry-run", "--ignore-installed", "--report", report_file,
-             "-r", _requirements_file(tmp, lines)],
-            reporter,
-            f"resolve {', '.join(requirements)}",
-        )  # fmt: skip
-        with open(report_file, encoding="utf-8") as f:
-            report = json.load(f)
-    picks = [_pick(item) for item in report.get("install", [])]
-    kept = sum(1 for p in picks if pins.get(_canonical(p.name)) == p.version)
-    reporter.done(
-        f"Resolved {count(len(picks), 'package')}" + (f", keeping {kept} locked" if pins else "")
-    )
-    return picks
-
-
-def _canonical(name: str) -> str:
-    from packaging.utils import canonicalize_name
-
-    return canonicalize_name(name)
-
-
-def _pick(item: dict[str, object]) -> Pick:
-    metadata = item["metadata"]
-    info = item["download_info"]
-    assert isinstance(metadata, dict) and isinstance(info, dict)
-    archive = info.get("archive_info")
-    if not isinstance(archive, dict) or "sha256" not in archive.get("hashes", {}):
-        raise PackageIndexError(
-            f"{metadata['name']}: pip chose {info.get('url')}, which is not an archive with a "
-            "sha256 hash; versioned-import installs wheels and sdists from an index"
-        )
-    url = str(info["url"])
-    artifact = Artifact(url, archive["hashes"]["sha256"], None, url.endswith(".whl"))
-    return Pick(str(metadata["name"]), str(metadata["version"]), artifact)
-
-
-def _requirements_file(directory: str, lines: Sequence[str], name: str = "requirements.txt") -> str:
-    path = os.path.join(directory, name)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
-
-
-def fetch(packages: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
-    """Download (and build, for sdists) exactly ``packages`` into ``directory``."""
+def _build_wheels(
+    packages: Sequence[Pick], config: PipConfig, directory: str, reporter: Reporter
+) -> list[Fetched]:
+    """Fetch and build exactly ``packages`` (sdists, or wheels ``download`` cannot fetch) into
+    wheels in ``directory``, hash-checked by pip."""
     if not packages:
         return []
-    reporter.step(f"Downloading {count(len(packages), 'package')}")
+    reporter.step(f"Building {count(len(packages), 'package')} with pip")
     lines = [
         f"{p.name} @ {_as_url(p.artifact.location)} --hash=sha256:{p.artifact.sha256}"
         for p in packages
     ]
-    requirements = _requirements_file(directory, lines)
+    requirements = requirements_file(directory, lines, {})
     _pip(
         ["wheel", "--no-deps", "--wheel-dir", directory, "-r", requirements],
+        config,
         reporter,
         f"fetch {', '.join(f'{p.name}=={p.version}' for p in packages)}",
     )
     fetched = [Fetched(p, _wheel_for(p, directory)) for p in packages]
-    reporter.done(f"Downloaded {count(len(fetched), 'package')}")
+    reporter.done(f"Built {count(len(fetched), 'package')}")
     return fetched
 
 
@@ -218,7 +184,8 @@ def install_into(requirements: Sequence[str], target: str, reporter: Reporter) -
     backend's environment, outside the store)."""
     _pip(
         ["install", "--target", target, "--no-warn-script-location",
-         "-r", _requirements_file(target, requirements)],
+         "-r", requirements_file(target, requirements, {})],
+        None,
         reporter,
         f"install the build requirements {', '.join(requirements)}",
     )  # fmt: skip

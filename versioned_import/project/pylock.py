@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from versioned_import._runtime.fs import write_atomic
-from versioned_import.engine import Artifact, Pick
+from versioned_import.engine import Pick
+from versioned_import.engine.lockfile import UnusableLock, picks_from_pylock
 from versioned_import.errors import ManifestError
 from versioned_import.project.manifest import Manifest, Selection, load_toml
 
@@ -71,36 +72,11 @@ def read_lock(path: str) -> Lock | None:
     """The lock at ``path`` as selected for this interpreter, or None when there is none."""
     if not os.path.exists(path):
         return None  # before importing packaging.pylock: ~6 ms of every plan without a lock
-    from packaging.pylock import (
-        PackageSdist,
-        PackageWheel,
-        Pylock,
-        PylockUnsupportedVersionError,
-        PylockValidationError,
-    )
-
     data = load_toml(path)
     try:
-        pylock = Pylock.from_dict(data)
-        selected = list(pylock.select())
-    except (PylockValidationError, PylockUnsupportedVersionError) as exc:
-        raise ManifestError(path, [f"not a valid PEP 751 lock: {exc}; write it again"]) from exc
-    except Exception as exc:  # PylockSelectError is not public in every packaging release
-        raise ManifestError(path, [f"does not fit this interpreter: {exc}"]) from exc
-    packages = []
-    for package, chosen in selected:
-        if not isinstance(chosen, (PackageWheel, PackageSdist)) or package.version is None:
-            raise ManifestError(
-                path, [f"package {package.name}: only wheels and sdists of a version are supported"]
-            )
-        if "sha256" not in chosen.hashes:
-            raise ManifestError(
-                path, [f"package {package.name}: {chosen.filename} has no sha256 hash to check"]
-            )
-        location = chosen.url or os.path.join(os.path.dirname(path), chosen.path or "")
-        artifact = Artifact(location, chosen.hashes["sha256"], chosen.size,
-                            isinstance(chosen, PackageWheel))  # fmt: skip
-        packages.append(Pick(package.name, str(package.version), artifact))
+        packages, pylock = picks_from_pylock(data, os.path.dirname(path))
+    except UnusableLock as exc:
+        raise ManifestError(path, [f"{exc}; write it again"]) from exc
     tool = (pylock.tool or {}).get("vimport", {})
     tool = tool if isinstance(tool, dict) else {}
     requirements = tool.get("requirements")
