@@ -5,10 +5,12 @@ test runs with each engine (``VIMPORT_ENGINE=pip`` and ``uv``), which read that 
 from __future__ import annotations
 
 import hashlib
+import http.server
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -356,6 +358,87 @@ def test_a_foreign_lock_that_does_not_cover_the_manifest_is_one_error(
     message = one_error_line(capsys)
     assert message.startswith(f"{lock}: written by another tool, it does not cover gamma")
     assert stored(store) == set()
+
+
+class _CutShort(http.server.BaseHTTPRequestHandler):
+    """Serves any wheel of the index directory, but closes the connection halfway through."""
+
+    directory = Path()
+
+    def do_GET(self) -> None:
+        content = (self.directory / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content[: len(content) // 2])
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def cut_short_server(index_dir: Path) -> Iterator[str]:
+    _CutShort.directory = index_dir
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_download_cut_off_midway_is_one_error_and_the_store_is_as_it_was(
+    make_project: MakeProject,
+    store: Store,
+    index_dir: Path,
+    cut_short_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+) -> None:
+    install_wheel(store, str(wheel_file(index_dir, "gamma", "1.0")))
+    project = make_project("app", ["alpha"])
+    packages = []
+    for name in ("alpha", "beta"):
+        wheel = wheel_file(index_dir, name, "1.0")
+        packages += [
+            "[[packages]]",
+            f'name = "{name}"',
+            'version = "1.0"',
+            f'wheels = [{{ url = "{cut_short_server}/{wheel.name}", '
+            f'hashes = {{ sha256 = "{sha256(wheel)}" }} }}]',
+        ]
+    lock = project / "pylock.toml"
+    lock.write_text('lock-version = "1.0"\ncreated-by = "t"\n' + "\n".join(packages) + "\n")
+    monkeypatch.setenv("PIP_RETRIES", "1")
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith("alpha 1.0: could not download http://127.0.0.1:"), message
+    assert "the connection closed after" in message
+    assert stored(store) == {("gamma", "1.0")}
+
+
+@pytest.mark.parametrize("engine", ["uv"])
+def test_a_uv_that_crashes_is_one_error_and_the_store_is_as_it_was(
+    make_project: MakeProject,
+    store: Store,
+    index_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+) -> None:
+    install_wheel(store, str(wheel_file(index_dir, "gamma", "1.0")))
+    crashing = tmp_path / "uv"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n", encoding="utf-8")
+    crashing.chmod(0o755)
+    monkeypatch.setattr("versioned_import.engine.uv.find_uv", lambda: str(crashing))
+    project = make_project("app", ["alpha"])
+
+    assert sync(str(project)) == 1
+
+    assert one_error_line(capsys).startswith(f"{crashing} crashed (SIGSEGV) trying to resolve")
+    assert stored(store) == {("gamma", "1.0")}
+    assert not (project / "pylock.toml").exists()
 
 
 # --- what pip cannot resolve -----------------------------------------------------------------

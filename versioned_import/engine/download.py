@@ -171,6 +171,7 @@ def _fetch(pick: Pick, directory: str, opener: _Opener) -> str:
                 _copy_checked(pick, response, target, length)
             return target
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the connection
             if exc.code < 500 or attempt == opener.settings.retries:
                 raise _network_error(pick, f"HTTP {exc.code} {exc.reason}") from exc
         except (urllib.error.URLError, HTTPException, OSError, _Interrupted) as exc:

@@ -1,0 +1,173 @@
+"""Fetching the wheels a lock names, without pip or uv: from paths, ``file:`` URLs and a local
+HTTP server that can serve a file whole, cut it short, fail, or ask for credentials."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from versioned_import.engine import Artifact, Pick
+from versioned_import.engine.download import DownloadSettings, can_download, download
+from versioned_import.engine.pipconfig import PipConfig
+from versioned_import.errors import PackageIndexError
+from versioned_import.progress import Reporter
+
+QUIET = Reporter(-1)
+FAST = DownloadSettings(timeout=5, retries=0)
+CONTENT = b"PK" + bytes(range(256)) * 4000  # ~1 MB: several chunks
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """``/whole.whl`` whole; ``/short.whl`` claims its length but stops halfway; ``/flaky.whl``
+    fails with 503 on every first request of a path; ``/private.whl`` needs user:secret."""
+
+    seen: ClassVar[set[str]] = set()
+
+    def do_GET(self) -> None:
+        if self.path == "/flaky.whl" and self.path not in self.seen:
+            self.seen.add(self.path)
+            self.send_error(503)
+            return
+        if self.path == "/private.whl":
+            token = base64.b64encode(b"user:secret").decode()
+            if self.headers.get("Authorization") != f"Basic {token}":
+                self.send_error(401)
+                return
+        if self.path == "/missing.whl":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(CONTENT)))
+        self.end_headers()
+        body = CONTENT[: len(CONTENT) // 2] if self.path == "/short.whl" else CONTENT
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    _Handler.seen = set()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _pick(location: str, content: bytes = CONTENT, *, wheel: bool = True) -> Pick:
+    name = location.rsplit("/", 1)[-1].split(".")[0]
+    digest = hashlib.sha256(content).hexdigest()
+    return Pick(name, "1.0", Artifact(location, digest, len(content), wheel))
+
+
+def test_paths_file_urls_and_http_are_fetched_together(tmp_path: Path, server: str) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.whl").write_bytes(CONTENT)
+    (source / "b.whl").write_bytes(CONTENT)
+    out = tmp_path / "out"
+    out.mkdir()
+    picks = [
+        _pick(str(source / "a.whl")),
+        _pick((source / "b.whl").as_uri()),
+        _pick(f"{server}/whole.whl"),
+    ]
+
+    fetched = download(picks, str(out), FAST, QUIET)
+
+    assert [f.pick for f in fetched] == picks
+    assert [Path(f.wheel).name for f in fetched] == ["a.whl", "b.whl", "whole.whl"]
+    assert all(Path(f.wheel).read_bytes() == CONTENT for f in fetched)
+
+
+def test_a_file_that_is_not_the_one_the_lock_names_is_an_error(tmp_path: Path, server: str) -> None:
+    pick = _pick(f"{server}/whole.whl", b"other content")
+
+    with pytest.raises(PackageIndexError, match=r"/whole\.whl: the downloaded file does not match"):
+        download([pick], str(tmp_path), FAST, QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_transfer_cut_short_is_a_network_error_not_a_hash_error(
+    tmp_path: Path, server: str
+) -> None:
+    with pytest.raises(PackageIndexError) as raised:
+        download([_pick(f"{server}/short.whl")], str(tmp_path), FAST, QUIET)
+
+    message = str(raised.value)
+    assert message.startswith("short 1.0: could not download")
+    assert "closed after" in message and "check the network" in message
+
+
+def test_a_server_error_is_tried_again_as_often_as_retries_says(
+    tmp_path: Path, server: str
+) -> None:
+    pick = _pick(f"{server}/flaky.whl")
+    with pytest.raises(PackageIndexError, match="HTTP 503"):
+        download([pick], str(tmp_path), FAST, QUIET)
+
+    fetched = download([pick], str(tmp_path), DownloadSettings(timeout=5, retries=1), QUIET)
+    assert Path(fetched[0].wheel).read_bytes() == CONTENT
+
+
+def test_a_missing_file_is_not_tried_again(tmp_path: Path, server: str) -> None:
+    settings = DownloadSettings(timeout=5, retries=3)
+    with pytest.raises(PackageIndexError, match="HTTP 404"):
+        download([_pick(f"{server}/missing.whl")], str(tmp_path), settings, QUIET)
+
+
+def test_credentials_of_an_index_url_in_pips_configuration_are_sent(
+    tmp_path: Path, server: str
+) -> None:
+    host = server.removeprefix("http://")
+    config = PipConfig({"extra-index-url": f"http://user:secret@{host}/simple", "retries": "0"})
+
+    settings = DownloadSettings.from_pip_config(config)
+    fetched = download([_pick(f"{server}/private.whl")], str(tmp_path), settings, QUIET)
+
+    assert Path(fetched[0].wheel).read_bytes() == CONTENT
+    with pytest.raises(PackageIndexError, match="HTTP 401"):
+        download([_pick(f"{server}/private.whl")], str(tmp_path), FAST, QUIET)
+
+
+def test_settings_come_from_pips_configuration_with_pips_defaults() -> None:
+    config = PipConfig(
+        {"cert": "/ca.pem", "client-cert": "/me.pem", "trusted-host": "a b:8080", "proxy": "p"}
+    )
+
+    settings = DownloadSettings.from_pip_config(config)
+
+    assert settings == DownloadSettings(
+        cafile="/ca.pem",
+        client_cert="/me.pem",
+        trusted_hosts=frozenset({"a", "b"}),
+        proxy="p",
+        timeout=15.0,
+        retries=5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "wheel", "expected"),
+    [
+        ("/w/a-1-py3-none-any.whl", True, True),
+        ("file:///w/a-1-py3-none-any.whl", True, True),
+        ("https://h/a-1-py3-none-any.whl", True, True),
+        ("https://h/a-1.tar.gz", False, False),
+        ("git+https://h/a.git", True, False),
+    ],
+)
+def test_what_is_fetched_here_and_what_pip_builds(
+    location: str, wheel: bool, expected: bool
+) -> None:
+    assert can_download(_pick(location, wheel=wheel)) is expected
