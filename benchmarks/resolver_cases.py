@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import json
 import marshal
+import sys
 from pathlib import Path
 
-from benchmarks.common import PACKAGES, REPO, BenchmarkError, run, write_project
+from benchmarks.common import (
+    PACKAGES,
+    REPO,
+    BenchmarkError,
+    clean_env,
+    make_venv,
+    run,
+    write_project,
+)
 from benchmarks.report import Row, Section
 from benchmarks.workbench import Runs, Setup, pins, timed_section
 
-__all__ = ["cold_sync", "pip_settings", "resolution", "uv_index_options"]
+__all__ = ["BYTECODE", "cold_sync", "resolution", "tool_environment", "uv_index_options"]
 
 
 def _pinned_lines(text: str) -> dict[str, str]:
@@ -121,63 +130,46 @@ def _agreement(results: dict[str, dict[str, str]], expected: int) -> list[str]:
     ]
 
 
-def pip_settings(base: str, env: dict[str, str]) -> dict[str, str]:
-    """pip's effective configuration (``pip config list``): environment over the ``install``
-    section over ``global``, as pip applies them."""
-    import ast
+def uv_index_options(env: dict[str, str]) -> tuple[list[str], dict[str, str], str]:
+    """uv's options and environment for pip's configuration as the uv engine translates it, and
+    a summary that names no index (the report is committed)."""
+    from versioned_import.engine.pipconfig import read_pip_config
+    from versioned_import.engine.uvoptions import uv_options
 
-    rank = {"global": 0, "install": 1, ":env:": 2}
-    found: dict[str, tuple[int, str]] = {}
-    for line in run([base, "-m", "pip", "config", "list"], env=env).splitlines():
-        key, sep, value = line.partition("=")
-        section, _, name = key.rpartition(".")
-        if not sep or section not in rank:
-            continue
-        if name not in found or found[name][0] <= rank[section]:
-            found[name] = (rank[section], str(ast.literal_eval(value)))
-    return {name: value for name, (_rank, value) in found.items()}
+    options = uv_options(read_pip_config(env))
+    flags = sorted({arg for arg in options.args if arg.startswith("--")})
+    given = [f"`{flag}` x{options.args.count(flag)}" for flag in flags]
+    given += [f"`{name}`" for name in sorted(options.env)]
+    return (
+        options.args,
+        options.env,
+        "uv was given pip's settings as the uv engine translates "
+        f"them: {', '.join(given) or 'none'}",
+    )
 
 
-def uv_index_options(settings: dict[str, str]) -> tuple[list[str], dict[str, str], str]:
-    """uv's options and environment for the indexes pip is configured with, and a summary that
-    names no index (the report is committed)."""
-    options: list[str] = []
-    extra_env: dict[str, str] = {}
-    said = []
-    if "index-url" in settings:
-        options += ["--index-url", settings["index-url"]]
-        said.append("pip's index URL")
-    extras = settings.get("extra-index-url", "").split()
-    links = settings.get("find-links", "").split()
-    for url in extras:
-        options += ["--extra-index-url", url]
-    for link in links:
-        options += ["--find-links", link]
-    said += [f"{len(extras)} extra index URL(s)", f"{len(links)} find-links location(s)"]
-    if settings.get("no-index", "").lower() in ("1", "true", "yes", "on"):
-        options.append("--no-index")
-        said.append("--no-index")
-    if extras or links:
-        # pip takes the best version found anywhere; uv's default stops at the first index.
-        options += ["--index-strategy", "unsafe-best-match"]
-        said.append("`--index-strategy unsafe-best-match` (pip's rule)")
-    if "cert" in settings:
-        extra_env["SSL_CERT_FILE"] = settings["cert"]
-        said.append("pip's certificate bundle as SSL_CERT_FILE")
-    return options, extra_env, "uv was given " + ", ".join(said)
+def tool_environment(setup: Setup, root: Path) -> str:
+    """A venv with versioned-import installed as a user installs it (``pip install .``: uv and
+    pip >= 25.3 come with it); returns its python."""
+    python = make_venv(setup.base, root / "tool", clean_env({}))
+    run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
+        env=clean_env({}))  # fmt: skip
+    return python
 
 
 def cold_sync(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
     """Case 6: the 30 packages from the package index, every cache cold."""
     root = setup.work / "case6"
-    options, uv_env, summary = uv_index_options(pip_settings(setup.base, setup.env))
+    print("6: installing versioned-import into a venv of its own", flush=True)
+    tool = tool_environment(setup, root)
+    options, uv_env, summary = uv_index_options(setup.env)
 
-    def sync(index: int) -> None:
-        here = root / f"vimport-{index}"
+    def sync(index: int, engine: str) -> None:
+        here = root / f"vimport-{engine}-{index}"
         project = write_project(here / "project", name="cold")
-        env = dict(setup.env, VIMPORT_STORE=str(here / "store"), PIP_CACHE_DIR=str(here / "pip"))
-        sync = [setup.base, "-m", "versioned_import", "sync", "-q", str(project)]
-        run(sync, env=env, cwd=REPO)
+        env = dict(setup.env, VIMPORT_STORE=str(here / "store"), PIP_CACHE_DIR=str(here / "pip"),
+                   UV_CACHE_DIR=str(here / "uv"), VIMPORT_ENGINE=engine)  # fmt: skip
+        run([tool, "-m", "versioned_import", "sync", "-q", str(project)], env=env)
 
     def uv(index: int, *more: str) -> None:
         here = root / f"uv{''.join(more)}-{index}"
@@ -190,14 +182,38 @@ def cold_sync(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
     section = timed_section(
         "6. from the index, cold store and caches",
         [
-            (Row("`vimport sync` (pip resolves and downloads)", "vimport"), runs.slow, sync),
+            (Row("`vimport sync`, uv engine", "vimport"), runs.slow, lambda i: sync(i, "uv")),
+            (Row("`vimport sync`, pip engine", "info"), runs.slow, lambda i: sync(i, "pip")),
             (Row("`uv venv`, `uv pip install`", "uv"), runs.slow, uv),
-            (Row("`uv venv`, `uv pip install --compile-bytecode`", "info"), runs.slow,
-             lambda i: uv(i, "--compile-bytecode")),
+            (Row(f"`uv venv`, `uv pip install {BYTECODE}`", "info"), runs.slow,
+             lambda i: uv(i, BYTECODE)),
         ],
     )  # fmt: skip
-    lock = (root / "vimport-0" / "project" / "pylock.toml").read_text(encoding="utf-8")
-    locked = lock.count("[[packages]]")
-    if locked != len(PACKAGES):
-        raise BenchmarkError(f"case 6: the lock lists {locked} packages, not {len(PACKAGES)}")
-    return section, [f"case 6: {summary}; vimport sync used pip's configuration as it is"]
+    for engine in ("uv", "pip"):
+        lock = root / f"vimport-{engine}-0" / "project" / "pylock.toml"
+        locked = lock.read_text(encoding="utf-8").count("[[packages]]")
+        if locked != len(PACKAGES):
+            raise BenchmarkError(f"case 6: {lock} lists {locked} packages, not {len(PACKAGES)}")
+    same = _same_lock(root / "vimport-uv-0", root / "vimport-pip-0")
+    return section, [
+        f"case 6: {summary}; `vimport sync` read pip's configuration as it is; the two engines "
+        f"wrote {'the same' if same else 'DIFFERENT'} locks"
+    ]
+
+
+BYTECODE = "--compile-bytecode"
+
+
+def _same_lock(first: Path, second: Path) -> bool:
+    """Whether two synced projects locked the same files (name, version, sha256)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+
+    def files(here: Path) -> set[tuple[str, str, str]]:
+        with (here / "project" / "pylock.toml").open("rb") as f:
+            packages = tomllib.load(f)["packages"]
+        return {(p["name"], p["version"], p["wheels"][0]["hashes"]["sha256"]) for p in packages}
+
+    return files(first) == files(second)

@@ -95,3 +95,17 @@ def test_a_uv_that_crashes_or_fails_is_one_error(
 
     assert expected in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_uvs_own_settings_are_not_read_only_pips(
+    links: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "uv.toml").write_text('no-index = true\nfind-links = ["/nowhere"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UV_FIND_LINKS", "/nowhere")
+    monkeypatch.setenv("UV_PRERELEASE", "allow")
+    engine = _engine({"find-links": str(links), "no-index": "1"})
+
+    picks = engine.resolve(["alpha"], QUIET)
+
+    assert {(p.name, p.version) for p in picks} == {("alpha", "1.0"), ("beta", "1.0")}

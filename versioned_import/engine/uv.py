@@ -28,6 +28,10 @@ from versioned_import.progress import Reporter, count
 
 __all__ = ["UvEngine", "find_uv"]
 
+_KEPT_VARIABLES = frozenset(
+    {"UV_CACHE_DIR", "UV_NO_CACHE", "UV_CONCURRENT_DOWNLOADS", "UV_CONCURRENT_BUILDS"}
+)
+
 
 def find_uv() -> str | None:
     """The uv binary: the ``uv`` package's (the version versioned-import depends on), else the
@@ -76,8 +80,15 @@ class UvEngine:
         return fetched + build_wheels(sdists, self.config, directory, reporter)
 
     def _run(self, command: list[str], what: str, reporter: Reporter) -> str:
-        # uv starts this interpreter to learn its markers and tags: without the hook.
-        env = {**child_environment(), **self.options.env}
+        # uv starts this interpreter to learn its markers and tags: without the hook. The
+        # settings are pip's alone, as for the pip engine: uv's own variables that would change
+        # its answer are dropped; those for its cache and concurrency are kept.
+        env = {
+            k: v
+            for k, v in child_environment().items()
+            if not k.startswith("UV_") or k in _KEPT_VARIABLES
+        }
+        env.update(self.options.env)
         try:
             done = subprocess.run(
                 command,
