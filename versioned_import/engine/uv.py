@@ -18,9 +18,8 @@ import tempfile
 from collections.abc import Sequence
 
 from versioned_import.engine import Fetched, Pick
-from versioned_import.engine.download import DownloadSettings, can_download, download
 from versioned_import.engine.lockfile import resolved_picks
-from versioned_import.engine.pip import build_wheels, child_environment
+from versioned_import.engine.pip import child_environment, fetch
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.engine.uvoptions import UvOptions
 from versioned_import.errors import PackageIndexError
@@ -73,11 +72,7 @@ class UvEngine:
         return picks
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
-        wheels = [p for p in picks if can_download(p)]
-        settings = DownloadSettings.from_pip_config(self.config)
-        fetched = download(wheels, directory, settings, reporter)
-        sdists = [p for p in picks if not can_download(p)]
-        return fetched + build_wheels(sdists, self.config, directory, reporter)
+        return fetch(picks, self.config, directory, reporter)
 
     def _run(self, command: list[str], what: str, reporter: Reporter) -> str:
         # uv starts this interpreter to learn its markers and tags: without the hook. The
