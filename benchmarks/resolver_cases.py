@@ -76,7 +76,7 @@ def resolution(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
         if done.returncode != 0:
             raise BenchmarkError(f"case 5: computing the plan failed: {done.stderr.decode()}")
         computed = marshal.loads(done.stdout)
-        results["vimport"] = {d[0]: d[1] for d in computed["dists"]}
+        results["vimport"] = {d["name"]: d["version"] for d in computed["dists"]}
 
     def vimport_in_process(_index: int) -> None:
         planner.compute(str(project), store.root)
