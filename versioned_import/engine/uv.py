@@ -10,17 +10,17 @@ are pip's, as for the pip engine.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from versioned_import.engine import Fetched, Pick
 from versioned_import.engine.lockfile import resolved_picks
 from versioned_import.engine.pip import child_environment, fetch
 from versioned_import.engine.pipconfig import PipConfig
+from versioned_import.engine.prefer import kept, requirements_file, resolve_preferring
 from versioned_import.engine.uvoptions import UvOptions
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
@@ -57,19 +57,29 @@ class UvEngine:
         self.options = options
         self.config = config
 
-    def resolve(self, requirements: Sequence[str], reporter: Reporter) -> list[Pick]:
+    def resolve(
+        self,
+        requirements: Sequence[str],
+        reporter: Reporter,
+        prefer: Mapping[str, str] | None = None,
+    ) -> list[Pick]:
         reporter.step(f"Resolving {count(len(requirements), 'requirement')} with uv")
+        picks, pins = resolve_preferring(
+            requirements, prefer or {}, lambda pins: self._compile(requirements, pins, reporter)
+        )
+        reporter.done(kept(picks, pins))
+        return picks
+
+    def _compile(
+        self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
+    ) -> list[Pick]:
         with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
-            listed = os.path.join(tmp, "requirements.txt")
-            with open(listed, "w", encoding="utf-8") as f:
-                f.write("\n".join(requirements) + "\n")
+            listed = requirements_file(tmp, requirements, pins)
             command = [self.uv, "pip", "compile", "--no-config", "--format", "pylock.toml",
                        "--python", sys.executable, *self.options.args, listed]  # fmt: skip
             command.append("--verbose" if reporter.verbose else "--quiet")
             text = self._run(command, f"resolve {', '.join(requirements)}", reporter)
-        picks = resolved_picks(text, "uv pip compile")
-        reporter.done(f"Resolved {count(len(picks), 'package')}")
-        return picks
+        return resolved_picks(text, "uv pip compile")
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
         return fetch(picks, self.config, directory, reporter)
