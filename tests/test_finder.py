@@ -141,10 +141,21 @@ def test_without_debug_the_finder_is_silent(
     assert capsys.readouterr().err == ""
 
 
-def test_distributions_are_the_planned_ones(two_versions: Store, make_project: MakeProject) -> None:
+def test_a_distribution_is_the_planned_version(
+    two_versions: Store, make_project: MakeProject
+) -> None:
     finder = ProjectFinder(_plan(make_project("app", [f"{_LIB}==1.0"]), two_versions), False)
-    found = list(finder.find_distributions(DistributionFinder.Context()))
+    found = list(finder.find_distributions(DistributionFinder.Context(name=_LIB)))
     assert [(d.metadata["Name"], d.version) for d in found] == [(_LIB, "1.0")]
+
+
+def test_a_listing_is_left_to_the_path_finder(
+    two_versions: Store, make_project: MakeProject
+) -> None:
+    # The resolved sites are on sys.path, where PathFinder lists them: listing them here too
+    # would give every distribution twice.
+    finder = ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False)
+    assert list(finder.find_distributions(DistributionFinder.Context())) == []
 
 
 def test_distributions_are_found_by_any_spelling_of_the_name(

@@ -242,22 +242,28 @@ def pip_project(synced: Synced) -> Path:
 
 
 @pytest.mark.network
-def test_pip_in_a_project_is_the_projects_pip_and_sees_none_of_its_distributions(
+def test_pip_in_a_project_is_the_projects_pip_and_describes_its_distributions(
     tool_python: Path, synced: Synced, pip_project: Path
 ) -> None:
-    # A difference from a venv, asserted so that it is known: pip enumerates distributions by
-    # scanning sys.path directories, and the store's are not on sys.path, so `pip list` in a
-    # project is empty although the project imports pip and six. `vimport show` lists them.
+    # As in a venv: pip scans the directories on sys.path, where the resolved sites are, and
+    # nothing of the tool's own (versioned-import, packaging, ...) is there.
     def pip(*args: str) -> Completed:
         return run([tool_python, "-I", "-m", "pip", *args], cwd=pip_project, env=synced.env)
 
-    version, listed, shown = pip("--version"), pip("list", "--format=json"), pip("show", "six")
+    version, listed = pip("--version"), pip("list", "--format=json")
+    shown, checked, frozen = pip("show", "six"), pip("check"), pip("freeze")
 
     assert version.returncode == 0, version.stderr
     assert version.stdout.startswith("pip 25.1.1 from ")
     assert version.stdout.split(" from ")[1].startswith(synced.env["VIMPORT_STORE"])
-    assert (listed.returncode, json.loads(listed.stdout)) == (0, [])
-    assert shown.returncode == 1 and "Package(s) not found: six" in shown.stderr
+    assert listed.returncode == 0, listed.stderr
+    assert sorted((p["name"], p["version"]) for p in json.loads(listed.stdout)) == [
+        ("pip", "25.1.1"),
+        ("six", "1.17.0"),
+    ]
+    assert shown.returncode == 0 and "Version: 1.17.0" in shown.stdout, shown.stderr
+    assert (checked.returncode, checked.stdout) == (0, "No broken requirements found.\n")
+    assert frozen.stdout == "six==1.17.0\n", frozen.stderr
 
 
 @pytest.mark.network

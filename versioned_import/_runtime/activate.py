@@ -14,6 +14,8 @@ from versioned_import._runtime.plan import compute_in_child, load_fresh, save
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from versioned_import._runtime.plan import Plan
 
 __all__ = ["PTH_MODULE", "RUNTIME_MODULE", "START_FUNCTION", "activate", "debug_enabled", "start"]
@@ -74,7 +76,13 @@ def activate(plan: "Plan", debug: bool) -> None:
             _say(problem)
     if not plan["system_site"]:
         _isolate()
-    sys.path.extend(p for p in plan["paths"] if p not in sys.path)
+    # The resolved sites go on sys.path too, after the project's roots, as a venv's
+    # site-packages is: tools that search sys.path rather than import (mypy, pylint, jedi, pip,
+    # pyright) then find them. Each site holds one resolved distribution and nothing else, so
+    # nothing undeclared becomes visible; the ProjectFinder still answers first.
+    sites = list(dict.fromkeys(d["site"] for d in plan["dists"]))
+    sys.path.extend(p for p in [*plan["paths"], *sites] if p not in sys.path)
+    _show_sites(sites, plan["system_site"])
     path_finder = next(
         (i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"),
         len(sys.meta_path),
@@ -110,6 +118,24 @@ def _isolate() -> None:
     # a finder class on sys.meta_path); getattr covers classes, instances and functions.
     sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__module__", None) not in evicted]
     sys.path_hooks[:] = [h for h in sys.path_hooks if getattr(h, "__module__", None) not in evicted]
+
+
+def _show_sites(sites: list[str], system_site: bool) -> None:
+    """``site.getsitepackages()`` names the resolved sites, as a venv's names its
+    site-packages: mypy adds what it returns to its search path, and coverage counts it as
+    third-party code. Without system-site-packages the base and the user's are hidden too."""
+    import site
+
+    base = site.getsitepackages
+
+    def getsitepackages(prefixes: "Iterable[str] | None" = None) -> list[str]:
+        if prefixes is not None:
+            return base(prefixes)
+        return [*sites, *base()] if system_site else list(sites)
+
+    site.getsitepackages = getsitepackages
+    if not system_site:
+        site.ENABLE_USER_SITE = False
 
 
 def _run_pth_files(pth_files: list[tuple[str, str]]) -> None:

@@ -14,7 +14,7 @@ from _frozen_importlib_external import PathFinder, _NamespacePath  # type: ignor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Iterator, Sequence
     from importlib.machinery import ModuleSpec
     from importlib.metadata import DistributionFinder, PathDistribution
     from types import ModuleType
@@ -52,8 +52,6 @@ class ProjectFinder:
             return None
         if spec.loader is None:
             spec = _namespace_spec(fullname, sites)
-        elif fullname == "pkg_resources":
-            _after_exec(spec, self._add_to_working_set)
         elif len(sites) > 1 and spec.submodule_search_locations:
             # A regular package that other distributions extend: one __path__ over all of them.
             portions = [os.path.join(site, fullname) for site in sites]
@@ -70,45 +68,23 @@ class ProjectFinder:
     def invalidate_caches(self) -> None:
         """Nothing to do: the store's entries never change once published."""
 
-    def _add_to_working_set(self, pkg_resources: "ModuleType") -> None:
-        """pkg_resources lists distributions by scanning ``sys.path`` only, where the store's
-        directories are not: give its working set the resolved ones."""
-        working_set = pkg_resources.working_set
-        # Its callbacks would put each directory first on sys.path.
-        callbacks, working_set.callbacks = working_set.callbacks, []
-        try:
-            for site in dict.fromkeys(dist["site"] for dist in self._dists):
-                working_set.add_entry(site)
-        finally:
-            working_set.callbacks = callbacks
-
     def find_distributions(
         self, context: "DistributionFinder.Context | None" = None
     ) -> "Iterator[PathDistribution]":
-        """The resolved distributions, for ``importlib.metadata``; imported only when asked."""
+        """The resolved distribution of ``context.name``, for ``importlib.metadata``, found
+        without scanning ``sys.path``. Listings (no name) are left to ``PathFinder``, which
+        finds the resolved sites on ``sys.path``: answering them here too would list each
+        distribution twice."""
         import pathlib
         from importlib.metadata import DistributionFinder, PathDistribution
 
         context = context or DistributionFinder.Context()
-        if context.path is not sys.path:
+        if context.path is not sys.path or not context.name:
             return
-        wanted = _normalize(context.name) if context.name else None
+        wanted = _normalize(context.name)
         for dist in self._dists:
-            if wanted is None or _normalize(dist["name"]) == wanted:
+            if _normalize(dist["name"]) == wanted:
                 yield PathDistribution(pathlib.Path(dist["site"], dist["dist_info"]))
-
-
-def _after_exec(spec: "ModuleSpec", then: "Callable[[ModuleType], None]") -> None:
-    """Run ``then(module)`` once ``spec``'s module has executed. The loader becomes a subclass
-    of its own class, so code that dispatches on the loader's type still finds it."""
-    base = type(spec.loader)
-
-    class Loader(base):  # type: ignore[valid-type,misc]
-        def exec_module(self, module: "ModuleType") -> None:
-            super().exec_module(module)
-            then(module)
-
-    spec.loader = Loader(spec.name, spec.origin)
 
 
 def _namespace_spec(fullname: str, sites: list[str]) -> "ModuleSpec | None":
@@ -117,7 +93,8 @@ def _namespace_spec(fullname: str, sites: list[str]) -> "ModuleSpec | None":
     ``jaraco.text``, to a ``jaraco`` namespace that the store provides too)."""
 
     def find(name: str, parent_path: "Sequence[str]") -> "ModuleSpec | None":
-        spec = PathFinder.find_spec(name, [*sites, *parent_path])
+        # The resolved sites are on sys.path as well: each portion once.
+        spec = PathFinder.find_spec(name, list(dict.fromkeys([*sites, *parent_path])))
         if spec is not None and spec.loader is None and spec.submodule_search_locations:
             spec.submodule_search_locations = list(spec.submodule_search_locations)
         return spec
