@@ -196,3 +196,18 @@ def test_require_fails_for_a_missing_store(tmp_path: Path) -> None:
 def test_store_root_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert Store("relative").root == str(tmp_path / "relative")
+
+
+def test_a_store_with_entries_is_marked_as_installed_code(
+    fill_store: FillStore, store: Store
+) -> None:
+    # coverage.py counts directories on sys.path below a pyvenv.cfg as third-party code.
+    assert not os.path.exists(store.root)
+    store.mark_third_party()  # no store yet: nothing is created
+    assert not os.path.exists(store.root)
+
+    fill_store(("alpha", "1.0"))
+
+    marker = Path(store.root, "pyvenv.cfg")
+    assert marker.read_text().startswith("# versioned-import store, not a virtual environment")
+    assert oct(marker.stat().st_mode & 0o777) == oct(0o644)

@@ -97,6 +97,7 @@ def _sync_dependencies(
     engine: Engine | None,
 ) -> SyncResult:
     engine = engine or default_engine(reporter)
+    store.mark_third_party()  # for a store whose entries came before the marker did
     if options.frozen:
         return _sync_frozen(target, store, reporter, options.offline, engine)
     manifest, lock = _manifest_and_lock(target, selection, options)

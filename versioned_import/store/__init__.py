@@ -202,6 +202,7 @@ class Store:
             if os.path.isdir(target):
                 return False
             make_dirs(os.path.dirname(target))
+            self.mark_third_party()
             # Moving a directory to another parent rewrites its "..", which needs write
             # permission on the directory itself: it becomes read-only once in place.
             os.chmod(staged, 0o755)
@@ -253,11 +254,24 @@ class Store:
                 found[path] = f.read().strip()
         return found
 
+    def mark_third_party(self) -> None:
+        """Say that the store holds installed code, not the user's: without the marker,
+        ``coverage run`` in a project measures every resolved distribution too. A store that
+        cannot be written (a read-only mount) keeps whatever its writer gave it."""
+        path = layout.third_party_marker(self.root)
+        with contextlib.suppress(OSError):
+            if os.path.isdir(self.root) and not os.path.exists(path):
+                write_atomic(path, _THIRD_PARTY_MARKER)
+
     def touch_generation(self) -> None:
         """Tell every hook that the store changed, so their plans are computed again."""
         write_atomic(layout.generation_file(self.root), f"{time.time_ns()}\n".encode())
 
 
+_THIRD_PARTY_MARKER = (
+    b"# versioned-import store, not a virtual environment: tools that look for this file above\n"
+    b"# a directory on sys.path (coverage.py) treat the code below it as installed packages.\n"
+)
 _HOST = socket.gethostname().replace("@", "_")
 
 

@@ -146,6 +146,12 @@ def generation_file(root: str) -> str:
     return os.path.join(root, "generation")
 
 
+def third_party_marker(root: str) -> str:
+    """A ``pyvenv.cfg`` at the store's root: coverage.py counts every directory on ``sys.path``
+    below one as installed, third-party code, as it counts a venv's site-packages."""
+    return os.path.join(root, "pyvenv.cfg")
+
+
 def staging_dir(root: str) -> str:
     return os.path.join(root, "staging")
 
