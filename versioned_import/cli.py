@@ -22,6 +22,8 @@ from versioned_import.progress import count
 from versioned_import.store import Entry, Store
 
 if TYPE_CHECKING:
+    from versioned_import._runtime.plan import Plan
+    from versioned_import.progress import Reporter
     from versioned_import.project import Selection
     from versioned_import.sync import LockOptions
 
@@ -165,6 +167,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS...]")
     run.set_defaults(run=_run)
 
+    venv = commands.add_parser(
+        "venv", help="a project's view as a venv, for editors (a few KB; sync keeps it current)"
+    )
+    venv.add_argument("directory", nargs="?", metavar="DIR", help="default: .venv in the project")
+    venv.add_argument("--project", metavar="DIR", help="the project (default: from the cwd)")
+    venv.set_defaults(run=_venv)
+
     shims = commands.add_parser("shims", help="launchers on PATH for the store's scripts")
     shims.add_argument("action", choices=["install", "uninstall"])
     shims.add_argument("--dir", help="where the shims go (default: beside the default store)")
@@ -253,7 +262,10 @@ def _sync(args: argparse.Namespace) -> int:
 
     target = _project_dir(args.target)
     options, selection = _lock_options(args), _selection(args)
-    sync(target, _store(args), Reporter(args.verbosity), options, selection=selection)
+    store = _store(args)
+    reporter = Reporter(args.verbosity)
+    sync(target, store, reporter, options, selection=selection)
+    _refresh(target, store, reporter)
     return 0
 
 
@@ -265,6 +277,29 @@ def _lock(args: argparse.Namespace) -> int:
     options, selection = _lock_options(args), _selection(args)
     lock(target, _store(args), Reporter(args.verbosity), options, selection=selection)
     return 0
+
+
+def _refresh(target: str, store: Store, reporter: Reporter) -> None:
+    """After a sync: rewrite the project's views, and the shims when their directory exists
+    (a new console script works at once; sync never creates either)."""
+    from versioned_import.shims import default_shim_dir, install_shims
+    from versioned_import.view import refresh_views, views_of
+
+    if views_of(target):
+        for view in refresh_views(_plan_for_use(target, store)):
+            reporter.done(f"Rewrote the view {view}")
+    shim_dir = default_shim_dir(store.root)
+    if os.path.isdir(shim_dir):
+        install_shims(store, shim_dir)
+
+
+def _plan_for_use(target: str, store: Store) -> Plan:
+    from versioned_import.planner import compute_for_use
+
+    plan = compute_for_use(target, store.root)
+    if plan["error"]:
+        raise PlanError(plan["error"])
+    return plan
 
 
 def _edit(args: argparse.Namespace) -> int:
@@ -464,10 +499,23 @@ def _run(args: argparse.Namespace) -> int:
     return run(project, command, _store(args).root, args.shim_dir)
 
 
+def _venv(args: argparse.Namespace) -> int:
+    from versioned_import.project import is_script
+    from versioned_import.view import write_view
+
+    project = _project_dir(args.project)
+    if args.directory is None and is_script(project):
+        raise UsageError(f"vimport venv: name the view's directory for the script {project}")
+    directory = args.directory or os.path.join(project, ".venv")
+    write_view(_plan_for_use(project, _store(args)), directory)
+    print(f"wrote the view of {project} at {os.path.abspath(directory)}")
+    return 0
+
+
 def _shims(args: argparse.Namespace) -> int:
     from versioned_import.shims import default_shim_dir, install_shims, uninstall_shims
 
-    directory = args.dir or default_shim_dir()
+    directory = args.dir or default_shim_dir(_store(args).root)
     if args.action == "uninstall":
         print(f"removed {len(uninstall_shims(directory))} shims from {directory}")
         return 0

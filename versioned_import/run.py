@@ -51,13 +51,21 @@ def _python_names() -> set[str]:
 
 def command_for(plan: Plan | None, argv: Sequence[str], shim_dir: str | None = None) -> list[str]:
     """The command line for ``argv``: the project's script of that name, else ``argv[0]`` found
-    on ``PATH`` (without ``shim_dir``, so a shim never finds itself)."""
+    on ``PATH`` (without ``shim_dir``, so a shim never finds itself). A shim in a project runs
+    the project's script or says that there is none."""
     name, *rest = argv
     scripts = script_commands(plan) if plan and plan["active"] else {}
     if name in scripts:
         return [*scripts[name], *rest]
     if plan and name in _python_names():
         return [sys.executable, *rest]  # as `uv run python`: the interpreter with the hook
+    if plan and shim_dir:
+        # Another interpreter's command of that name would see none of the project's versions.
+        raise CommandNotFoundError(
+            f"{name}: the project of {plan['manifest']} has no such command, and the shim in "
+            f"{shim_dir} runs only the project's own in a project; add the distribution that "
+            "provides it to the project's dependencies and run `vimport sync`"
+        )
     search = os.pathsep.join(
         p for p in os.environ.get("PATH", "").split(os.pathsep)
         if not shim_dir or os.path.abspath(p) != os.path.abspath(shim_dir)

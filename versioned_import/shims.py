@@ -8,7 +8,6 @@ import os
 import sys
 
 from versioned_import._runtime.fs import make_dirs, write_atomic
-from versioned_import._runtime.paths import default_store
 from versioned_import.own_dist import script_names
 from versioned_import.store import Store, layout
 
@@ -17,8 +16,9 @@ __all__ = ["default_shim_dir", "install_shims", "uninstall_shims"]
 MARKER = "# versioned-import shim"
 
 
-def default_shim_dir() -> str:
-    return os.path.join(os.path.dirname(default_store()), "shims")
+def default_shim_dir(store: str) -> str:
+    """Beside the store: ``shims/`` next to ``store/``."""
+    return os.path.join(os.path.dirname(os.path.abspath(store)), "shims")
 
 
 def _script_names(store: Store) -> set[str]:

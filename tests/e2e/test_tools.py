@@ -211,6 +211,35 @@ def test_a_pytest_shim_runs_the_projects_pytest_and_the_next_one_elsewhere(
     assert "pytest" in missing.stderr and "vimport sync" in missing.stderr
 
 
+def test_a_shim_in_a_project_that_lacks_its_command_says_so(
+    tool_python: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    # Falling through to another interpreter's `greet` would run it without the project.
+    script = "#!python\nprint('greet from the store')\n"
+    greeter = build_wheel(
+        tmp_path / "wheels", "greeter", "1.0", {"greeter-1.0.data/scripts/greet": script}
+    )
+    _install(env, [greeter, _lib(tmp_path / "wheels", "1.0")])
+    project = write_project(tmp_path / "app", ["projectc"])
+    shims = tmp_path / "shims"
+    installed = _cli(tool_python, tmp_path, env, "shims", "install", "--dir", str(shims))
+    assert installed.returncode == 0, installed.stderr
+    other = tmp_path / "other-bin"
+    other.mkdir()
+    (other / "greet").write_text('#!/bin/sh\necho "greet from PATH"\n')
+    (other / "greet").chmod(0o755)
+    search = os.pathsep.join([str(shims), str(other), _SYSTEM_PATH])
+
+    inside = run(["greet"], cwd=project, env={**env, "PATH": search})
+    outside = run(["greet"], cwd=tmp_path, env={**env, "PATH": search})
+
+    assert inside.returncode == 1 and inside.stdout == ""
+    assert f"greet: the project of {project / 'pyproject.toml'} has no such command" in (
+        inside.stderr
+    )
+    assert (outside.returncode, outside.stdout) == (0, "greet from PATH\n"), outside.stderr
+
+
 # --- python -m pytest with a plugin ---------------------------------------------------------
 
 
