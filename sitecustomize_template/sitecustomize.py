@@ -7,7 +7,7 @@ import sys
 
 # Replaced by the source of versioned_import/_runtime/discover.py when installed: outside a project,
 # start-up then imports nothing.
-from versioned_import._runtime.discover import project_for_process
+from versioned_import._runtime.discover import project_for_process, stranded_project
 
 _VIMPORT_TOOL_PATHS: list[str] = []
 _VIMPORT_CHAINED = ""
@@ -18,6 +18,13 @@ def _vimport_start() -> None:
         return
     project = project_for_process()
     if project is None:
+        stranded = stranded_project()
+        if stranded:
+            sys.stderr.write(
+                f"vimport: {sys.argv[0]} is outside the project {stranded}, so it runs without "
+                f"the project's versions; to run it in the project, set VIMPORT_PROJECT={stranded}"
+                ", or give the tool the project's view (`vimport venv`: .venv/bin/python)\n"
+            )
         return
     try:
         # Written beside this file by `vimport hook install`: the runtime in one module.

@@ -13,6 +13,7 @@ from versioned_import._runtime.discover import (
     is_tool_process,
     project_for_process,
     start_directory,
+    stranded_project,
 )
 
 
@@ -213,3 +214,20 @@ def test_the_tool_process_has_no_project(
     monkeypatch.setenv("VIMPORT_PROJECT", str(project))
     _argv(monkeypatch, ["-m", "list"], ["python", "-m", "versioned_import", "list"])
     assert project_for_process() is None
+
+
+# --- stranded_project -----------------------------------------------------------------------
+
+
+def test_a_helper_script_started_from_a_project_is_stranded(
+    monkeypatch: pytest.MonkeyPatch, make_project: MakeProject, tmp_path: Path
+) -> None:
+    project = make_project("app")
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    _argv(monkeypatch, [str(tmp_path / "tool" / "pyinfo.py")])
+    assert stranded_project() == str(project)
+    # The interpreter's own commands, `-c` and the tool itself are never stranded.
+    for argv in ([str(tmp_path / "bin" / "pip")], ["-c"], [str(tmp_path / "bin2" / "vimport")]):
+        _argv(monkeypatch, argv)
+        assert stranded_project() is None, argv

@@ -68,7 +68,7 @@ def sitecustomize_source(paths: list[str], chained: str) -> str:
     candidates = [_HERE / "sitecustomize_template", _HERE.parent / "sitecustomize_template"]
     template = next(p / SITECUSTOMIZE for p in candidates if (p / SITECUSTOMIZE).is_file())
     text = template.read_text(encoding="utf-8")
-    discover = f"from {RUNTIME_PACKAGE}.{DISCOVER} import project_for_process\n"
+    discover = f"from {RUNTIME_PACKAGE}.{DISCOVER} import project_for_process, stranded_project\n"
     for placeholder, value in [
         (discover, _without_own_imports(_source(DISCOVER))),
         ("_VIMPORT_TOOL_PATHS: list[str] = []", f"_VIMPORT_TOOL_PATHS = {paths!r}"),

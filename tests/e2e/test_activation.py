@@ -50,14 +50,36 @@ def project(fill_store: FillStore, make_project: MakeProject, base_site: Path) -
     return make_project("app", ["projectc"])
 
 
-def test_a_script_outside_any_project_is_left_alone_whatever_the_cwd(
+def test_a_script_outside_any_project_is_left_alone(
     tmp_path: Path, project: Path, run_hooked: RunHooked
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "observe.py").write_text(_OBSERVE)
 
-    _untouched(run_hooked, project, str(outside / "observe.py"))
+    _untouched(run_hooked, outside, str(outside / "observe.py"))
+
+
+def test_a_script_outside_the_project_of_the_cwd_runs_without_it_and_is_told_so(
+    tmp_path: Path, project: Path, run_hooked: RunHooked
+) -> None:
+    # mypy --python-executable and jedi start their helper scripts this way.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "observe.py").write_text(_OBSERVE)
+    script = str(outside / "observe.py")
+
+    hooked = run_hooked(project, script)
+    unhooked = run_hooked(project, script, env_extra={"VIMPORT_DISABLE": "1"})
+    forced = run_hooked(project, script, env_extra={"VIMPORT_PROJECT": str(project)})
+
+    assert hooked.returncode == 0 and hooked.stdout == unhooked.stdout
+    assert hooked.stderr == (
+        f"vimport: {script} is outside the project {project}, so it runs without the project's "
+        f"versions; to run it in the project, set VIMPORT_PROJECT={project}, or give the tool "
+        "the project's view (`vimport venv`: .venv/bin/python)\n"
+    )
+    assert (forced.stderr, '"projectc": true' in forced.stdout) == ("", True)
 
 
 @pytest.mark.parametrize(

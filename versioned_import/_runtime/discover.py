@@ -19,6 +19,7 @@ __all__ = [
     "is_tool_process",
     "project_for_process",
     "start_directory",
+    "stranded_project",
 ]
 
 _MARKERS = (b"\n[tool.vimport]", b"\n[tool.vimport.")
@@ -88,3 +89,17 @@ def inline_script() -> str | None:
     except OSError:
         return None
     return path if b"\n# /// script" in b"\n" + text else None
+
+
+def stranded_project() -> str | None:
+    """The working directory's project, when this process's main script lies outside it (and
+    outside any project): a tool's helper started from a project, as mypy's ``pyinfo.py`` or
+    jedi's subprocess, runs without the project, and the hook says so rather than hand it the
+    base site-packages in silence. The interpreter's own commands (``bin/pip``) are not asked
+    about: they belong to the interpreter, not to a project."""
+    main = sys.argv[0] if sys.argv else ""
+    if main in ("", "-", "-c", "-m") or is_tool_process():
+        return None
+    if os.path.dirname(os.path.abspath(main)) == os.path.dirname(sys.executable):
+        return None
+    return find_project(os.getcwd())
