@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from tests.conftest import FillStore, MakeProject
 from versioned_import import planner
 from versioned_import._runtime import plan
-from versioned_import._runtime.finder import MissingFinder, ProjectFinder
+from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
 from versioned_import.store import Key, Store
 
 # Names no other test or installed distribution uses, so nothing cached can answer for them.
@@ -218,3 +218,23 @@ def test_missing_finder_called_directly_does_not_raise() -> None:
     finder = MissingFinder("/p/pyproject.toml", None)
     finder.find_spec("vimport_finder_nowhere")
     finder.find_spec("pkg.sub", ["/somewhere"])
+
+
+# --- the resolved sites on sys.path -----------------------------------------------------------
+
+
+def test_a_resolved_site_answers_only_the_names_the_plan_knows(tmp_path: Path) -> None:
+    # A missing optional dependency is probed on every start; each site then costs no stat.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "known.py").write_text("")
+    (site / "unknown.py").write_text("")
+    hook = site_path_hook(frozenset([str(site)]), {"known": [0]})
+
+    finder = hook(str(site))
+
+    known = finder.find_spec("known")
+    assert known is not None and known.origin == str(site / "known.py")
+    assert finder.find_spec("unknown") is None
+    with pytest.raises(ImportError):
+        hook(str(tmp_path))

@@ -50,24 +50,26 @@ def project(fill_store: FillStore, make_project: MakeProject, base_site: Path) -
     return make_project("app", ["projectc"])
 
 
-def test_a_script_outside_any_project_is_left_alone(
-    tmp_path: Path, project: Path, run_hooked: RunHooked
-) -> None:
+@pytest.fixture
+def outside_script(tmp_path: Path) -> Path:
+    """``_OBSERVE`` as a script outside any project."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "observe.py").write_text(_OBSERVE)
+    return outside / "observe.py"
 
-    _untouched(run_hooked, outside, str(outside / "observe.py"))
+
+def test_a_script_outside_any_project_is_left_alone(
+    outside_script: Path, project: Path, run_hooked: RunHooked
+) -> None:
+    _untouched(run_hooked, outside_script.parent, str(outside_script))
 
 
 def test_a_script_outside_the_project_of_the_cwd_runs_without_it_and_is_told_so(
-    tmp_path: Path, project: Path, run_hooked: RunHooked
+    outside_script: Path, project: Path, run_hooked: RunHooked
 ) -> None:
     # mypy --python-executable and jedi start their helper scripts this way.
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "observe.py").write_text(_OBSERVE)
-    script = str(outside / "observe.py")
+    script = str(outside_script)
 
     hooked = run_hooked(project, script)
     unhooked = run_hooked(project, script, env_extra={"VIMPORT_DISABLE": "1"})

@@ -8,7 +8,7 @@ never crash an interpreter, so every failure becomes one line on stderr.
 import os
 import sys
 
-from versioned_import._runtime.finder import MissingFinder, ProjectFinder
+from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
 from versioned_import._runtime.paths import store_root
 from versioned_import._runtime.plan import compute_in_child, load_fresh, save
 
@@ -82,6 +82,7 @@ def activate(plan: "Plan", debug: bool) -> None:
     # nothing undeclared becomes visible; the ProjectFinder still answers first.
     sites = list(dict.fromkeys(d["site"] for d in plan["dists"]))
     sys.path.extend(p for p in [*plan["paths"], *sites] if p not in sys.path)
+    sys.path_hooks.insert(0, site_path_hook(frozenset(sites), plan["modules"]))
     _show_sites(sites, plan["system_site"])
     path_finder = next(
         (i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"),

@@ -9,19 +9,24 @@ answered into an error that names the active manifest.
 import os
 import sys
 
-# importlib.machinery re-exports PathFinder; importing it would cost ~1 ms at every start-up.
-from _frozen_importlib_external import PathFinder, _NamespacePath  # type: ignore[attr-defined]
+# importlib.machinery re-exports these; importing it would cost ~1 ms at every start-up.
+from _frozen_importlib_external import (  # type: ignore[attr-defined]
+    FileFinder,
+    PathFinder,
+    _get_supported_file_loaders,
+    _NamespacePath,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Container, Iterator, Sequence
     from importlib.machinery import ModuleSpec
     from importlib.metadata import DistributionFinder, PathDistribution
     from types import ModuleType
 
     from versioned_import._runtime.plan import Dist, Plan
 
-__all__ = ["MissingFinder", "ProjectFinder"]
+__all__ = ["MissingFinder", "ProjectFinder", "site_path_hook"]
 
 
 class ProjectFinder:
@@ -85,6 +90,36 @@ class ProjectFinder:
         for dist in self._dists:
             if _normalize(dist["name"]) == wanted:
                 yield PathDistribution(pathlib.Path(dist["site"], dist["dist_info"]))
+
+
+class _SiteFinder(FileFinder):
+    """The path-entry finder of a resolved site on ``sys.path``. A site holds only names that
+    the plan knows, so a search of ``sys.path`` for any other top-level name (libraries probe
+    for missing optional dependencies at every start) passes it without a ``stat``."""
+
+    def __init__(self, path: str, known: "Container[str]") -> None:
+        super().__init__(path, *_get_supported_file_loaders())
+        self._known = known
+
+    def find_spec(self, fullname: str, target: "ModuleType | None" = None) -> "ModuleSpec | None":
+        if fullname not in self._known:
+            return None
+        spec: ModuleSpec | None = super().find_spec(fullname, target)
+        return spec
+
+
+def site_path_hook(
+    sites: "Container[str]", known: "Container[str]"
+) -> "Callable[[str], FileFinder]":
+    """A ``sys.path_hooks`` entry that gives each of ``sites`` a ``_SiteFinder`` for the
+    top-level names in ``known``, and declines every other path."""
+
+    def hook(path: str) -> FileFinder:
+        if path not in sites:
+            raise ImportError("not a resolved site", path=path)
+        return _SiteFinder(path, known)
+
+    return hook
 
 
 def _namespace_spec(fullname: str, sites: list[str]) -> "ModuleSpec | None":
