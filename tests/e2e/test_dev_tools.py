@@ -58,7 +58,6 @@ class Project:
         self.directory = write_project(
             root / "app",
             _DEPENDENCIES,
-            tool='groups = ["dev"]',
             extra=f"[dependency-groups]\ndev = {json.dumps(_DEV)}\n",
         )
         package = self.directory / "src" / "app"
