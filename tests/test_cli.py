@@ -289,3 +289,63 @@ def test_usage_errors_exit_2(argv: list[str], capsys: Capture) -> None:
 def test_version_prints_the_version(capsys: Capture) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"vimport {__version__}\n"
+
+
+# --- tree ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def diamond(fill_store: FillStore, make_project: MakeProject) -> tuple[Path, Store]:
+    """app requires alpha and gamma, which both require beta."""
+    store = fill_store(
+        ("alpha", "1.0", None, {"requires": ["beta"]}),
+        ("gamma", "1.0", None, {"requires": ["beta>=2"]}),
+        ("beta", "2.0", None, {"requires": ["delta"]}),
+        ("delta", "1.0"),
+    )
+    return make_project("app", ["alpha", "gamma"]), store
+
+
+def test_tree_draws_the_resolution_as_uv_tree_does(
+    diamond: tuple[Path, Store], capsys: Capture
+) -> None:
+    project, store = diamond
+
+    assert main(["--store", store.root, "tree", str(project)]) == 0
+
+    assert capsys.readouterr().out == (
+        "app v0.1\n"
+        "├── alpha v1.0\n"
+        "│   └── beta v2.0\n"
+        "│       └── delta v1.0\n"
+        "└── gamma v1.0\n"
+        "    └── beta v2.0 (*)\n"
+    )
+    assert main(["--store", store.root, "tree", "--invert", "--depth", "1", str(project)]) == 0
+    assert capsys.readouterr().out == "delta v1.0\n└── beta v2.0\n"
+
+
+def test_tree_of_a_package_not_resolved_is_one_error(
+    diamond: tuple[Path, Store], capsys: Capture
+) -> None:
+    project, store = diamond
+
+    assert main(["--store", store.root, "tree", "--package", "nope", str(project)]) == 1
+
+    assert "'nope' is not in the project's resolution" in _one_error_line(capsys)
+    assert main(["--store", store.root, "tree", "--depth", "-1", str(project)]) == 2
+
+
+def test_show_lists_every_chain_to_a_distribution(
+    diamond: tuple[Path, Store], capsys: Capture
+) -> None:
+    project, store = diamond
+
+    assert main(["--store", store.root, "show", "--json", str(project)]) == 0
+
+    rows = {r["distribution"]: r for r in json.loads(capsys.readouterr().out)["resolution"]}
+    assert rows["beta"]["chains"] == [
+        "app requires alpha -> alpha 1.0 requires beta",
+        "app requires gamma -> gamma 1.0 requires beta>=2",
+    ]
+    assert rows["beta"]["why"] == rows["beta"]["chains"][0]

@@ -138,6 +138,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_show)
 
+    tree = commands.add_parser("tree", help="a project's resolved graph, drawn as uv tree does")
+    tree.add_argument("directory", nargs="?", default=None, metavar="DIR|SCRIPT")
+    tree.add_argument("--package", metavar="NAME", help="draw the tree of NAME only")
+    tree.add_argument(
+        "--invert", action="store_true", help="who requires each distribution, leaves first"
+    )
+    tree.add_argument(
+        "--depth", type=_depth, default=255, metavar="N", help="levels to draw (default: 255)"
+    )
+    tree.add_argument(
+        "--outdated", action="store_true", help="show the newest version where the index has one"
+    )
+    tree.set_defaults(run=_tree)
+
     verify = commands.add_parser("verify", help="check every entry's files against its RECORD")
     verify.add_argument(
         "--fix", action="store_true", help="reinstall damaged entries from their wheels"
@@ -345,11 +359,10 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(args: argparse.Namespace) -> int:
+def _active_plan(args: argparse.Namespace) -> Plan:
     from versioned_import.planner import compute
 
-    project = _project_dir(args.directory)
-    plan = compute(project, _store(args).root)
+    plan = compute(_project_dir(args.directory), _store(args).root)
     if plan["error"]:
         raise PlanError(plan["error"])
     if not plan["active"]:
@@ -357,6 +370,15 @@ def _show(args: argparse.Namespace) -> int:
             f"{plan['manifest']}: no [tool.vimport] table, so versioned-import leaves this "
             "project alone; add the table to opt in"
         )
+    return plan
+
+
+def _show(args: argparse.Namespace) -> int:
+    from versioned_import.tree import chains, of_plan
+
+    plan = _active_plan(args)
+    project = plan["project"]
+    graph = of_plan(plan)
     dists = plan["dists"]
     imports: dict[int, list[str]] = {}
     for name, indices in plan["modules"].items():
@@ -369,6 +391,7 @@ def _show(args: argparse.Namespace) -> int:
             "version": d["version"],
             "tag": d["tag"],
             "why": d["why"],
+            "chains": _chains(chains(graph, d["canonical"])),
             "path": d["site"],
         }
         for i, d in enumerate(dists)
@@ -384,11 +407,54 @@ def _show(args: argparse.Namespace) -> int:
     _table(
         ["imports", "distribution", "version", "why", "path"],
         [
-            [", ".join(r["imports"]), r["distribution"], r["version"], r["why"], r["path"]]
+            [
+                ", ".join(r["imports"]),
+                r["distribution"],
+                r["version"],
+                "; ".join(r["chains"]),
+                r["path"],
+            ]
             for r in rows
         ],
     )
     return 0
+
+
+def _chains(found: tuple[list[str], bool]) -> list[str]:
+    chains, more = found
+    return [*chains, "..."] if more else chains
+
+
+def _tree(args: argparse.Namespace) -> int:
+    from packaging.utils import canonicalize_name
+
+    from versioned_import.tree import draw, of_plan
+
+    graph = of_plan(_active_plan(args))
+    if args.package and canonicalize_name(args.package) not in graph.nodes:
+        raise UsageError(
+            f"vimport tree: {args.package!r} is not in the project's resolution; "
+            "`vimport show` lists what is"
+        )
+    latest = None
+    if args.outdated:
+        from versioned_import.engine.choice import default_engine
+        from versioned_import.progress import Reporter
+
+        # One resolution of every name, unconstrained: the newest versions that go together
+        # (one index query, where asking for each name alone would be one per distribution).
+        reporter = Reporter(-1)
+        picks = default_engine(reporter).resolve(sorted(graph.nodes), reporter)
+        latest = {canonicalize_name(p.name): p.version for p in picks}
+    lines = draw(graph, depth=args.depth, invert=args.invert, package=args.package, latest=latest)
+    print("\n".join(lines))
+    return 0
+
+
+def _depth(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a depth (0 or more)")
+    return int(value)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -74,6 +74,8 @@ class Manifest:
     """The extras and dependency groups chosen, as the lock records them."""
     asked: Selection = Selection()
     """What the command asked for beyond the manifest's own choice."""
+    version: str | None = None
+    """The project's own version (``[project].version``), when it gives one."""
     local: dict[str, LocalSource] = field(default_factory=dict)
     """Distributions built from local files, by canonical name: never looked up on an index."""
 

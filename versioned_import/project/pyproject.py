@@ -76,6 +76,7 @@ def read_manifest(project_dir: str, selection: Selection | None = None) -> Manif
         requires_python=requires_python,
         selection={"extras": extras, "groups": chosen_groups},
         asked=selection,
+        version=project["version"] if isinstance(project.get("version"), str) else None,
         local=local,
     )
 
