@@ -441,6 +441,23 @@ def test_a_uv_that_crashes_is_one_error_and_the_store_is_as_it_was(
     assert not (project / "pylock.toml").exists()
 
 
+def test_a_foreign_lock_is_read_without_the_default_dev_group(
+    make_project: MakeProject, store: Store, index_dir: Path, no_pip: NoPip
+) -> None:
+    # pip lock knows no groups: a dev group it never saw must not make its lock "not cover".
+    project = make_project("app", ["alpha"], extra='[dependency-groups]\ndev = ["zeta"]\n')
+    wheels = _vendor(project, index_dir, ("alpha", "1.0"), ("beta", "1.0"))
+    write_foreign_lock(
+        project,
+        {name: ("1.0", wheel, sha256(project / wheel)) for name, wheel in wheels.items()},
+    )
+    no_pip()
+
+    assert sync(str(project)) == 0
+
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
 # --- what pip cannot resolve -----------------------------------------------------------------
 
 

@@ -391,7 +391,7 @@ def _show(args: argparse.Namespace) -> int:
             "version": d["version"],
             "tag": d["tag"],
             "why": d["why"],
-            "chains": _chains(chains(graph, d["canonical"])),
+            "chains": _chains(chains(graph, d["canonical"])) or [d["why"]],
             "path": d["site"],
         }
         for i, d in enumerate(dists)

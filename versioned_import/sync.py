@@ -141,6 +141,10 @@ def _manifest_and_lock(
         )
     found = read_lock(manifest.lock)
     if found is not None and found.inputs is None:
+        if not selection or selection == Selection():
+            # Another tool's lock says which groups it holds (pip lock has none): the manifest
+            # is read as the runtime reads it, without this tool's default groups.
+            manifest = manifest_for(target, found.read_as())
         _check_covers(found, manifest)
     if options.locked:
         _check_locked(found, manifest)

@@ -63,6 +63,7 @@ def of_plan(plan: Plan) -> Graph:
     """The graph of a computed plan: its distributions, from the store, and the requirements of
     the manifest it was computed from."""
     from versioned_import import project
+    from versioned_import.own_dist import EDITABLE_TAG
     from versioned_import.project.pylock import read_lock
     from versioned_import.store import Entry
 
@@ -70,6 +71,8 @@ def of_plan(plan: Plan) -> Graph:
     manifest = project.manifest_for(plan["project"], lock.read_as() if lock else None)
     nodes = {}
     for dist in plan["dists"]:
+        if dist["tag"] == EDITABLE_TAG:
+            continue  # the project's own distribution: the root itself, not in the store
         entry = Entry.read(os.path.dirname(dist["site"]))
         requires = tuple(Requirement(r) for r in entry.requires_dist)
         nodes[dist["canonical"]] = Node(dist["name"], dist["version"], requires)

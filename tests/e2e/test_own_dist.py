@@ -133,3 +133,18 @@ def test_its_console_script_runs_with_vimport_run_and_a_shim(
     assert (ran.returncode, ran.stdout) == (0, "hello ['a']\n"), ran.stderr
     assert installed.returncode == 0, installed.stderr
     assert (shimmed.returncode, shimmed.stdout) == (0, "hello ['b']\n"), shimmed.stderr
+
+
+def test_tree_and_show_take_the_own_distribution_for_the_project_itself(
+    demo: Path, hook_env: dict[str, str], env_extra: dict[str, str]
+) -> None:
+    env = {**hook_env, **env_extra}
+
+    tree = vimport("tree", str(demo), env=env)
+    show = vimport("show", str(demo), env=env)
+
+    assert tree.returncode == 0, tree.stderr
+    assert tree.stdout.splitlines()[0].startswith("demo")
+    assert tree.stdout.splitlines()[1:] == ["└── alpha v1.0"]
+    assert show.returncode == 0, show.stderr
+    assert "demo requires alpha" in show.stdout
