@@ -436,7 +436,7 @@ def _tree(args: argparse.Namespace) -> int:
             f"vimport tree: {args.package!r} is not in the project's resolution; "
             "`vimport show` lists what is"
         )
-    latest = None
+    latest: dict[str, str] | None = None
     if args.outdated:
         from versioned_import.engine.choice import default_engine
         from versioned_import.progress import Reporter
