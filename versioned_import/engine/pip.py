@@ -20,7 +20,7 @@ from versioned_import.engine import Fetched, Pick
 from versioned_import.engine.download import DownloadSettings, can_download, download
 from versioned_import.engine.lockfile import resolved_picks
 from versioned_import.engine.pipconfig import PipConfig
-from versioned_import.engine.prefer import kept, requirements_file, resolve_preferring
+from versioned_import.engine.prefer import requirements_file, resolve_preferring
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
@@ -41,12 +41,13 @@ class PipEngine:
         reporter: Reporter,
         prefer: Mapping[str, str] | None = None,
     ) -> list[Pick]:
-        reporter.step(f"Resolving {count(len(requirements), 'requirement')} with pip")
-        picks, pins = resolve_preferring(
-            requirements, prefer or {}, lambda pins: self._lock(requirements, pins, reporter)
+        return resolve_preferring(
+            "pip",
+            requirements,
+            prefer,
+            lambda pins: self._lock(requirements, pins, reporter),
+            reporter,
         )
-        reporter.done(kept(picks, pins))
-        return picks
 
     def _lock(
         self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter

@@ -13,24 +13,31 @@ from collections.abc import Callable, Mapping, Sequence
 
 from versioned_import.engine import Pick
 from versioned_import.errors import PackageIndexError
-from versioned_import.progress import count
+from versioned_import.progress import Reporter, count
 
-__all__ = ["kept", "preference_tiers", "requirements_file", "resolve_preferring"]
+__all__ = ["preference_tiers", "requirements_file", "resolve_preferring"]
 
 
 def resolve_preferring(
+    engine: str,
     requirements: Sequence[str],
-    prefer: Mapping[str, str],
+    prefer: Mapping[str, str] | None,
     once: Callable[[Mapping[str, str]], list[Pick]],
-) -> tuple[list[Pick], Mapping[str, str]]:
-    """``once(pins)`` for each tier in turn until one resolves; the picks and the pins used."""
-    *tries, last = preference_tiers(requirements, prefer)
+    reporter: Reporter,
+) -> list[Pick]:
+    """``once(pins)`` for each tier in turn until one resolves, reported as ``engine``'s."""
+    reporter.step(f"Resolving {count(len(requirements), 'requirement')} with {engine}")
+    *tries, last = preference_tiers(requirements, prefer or {})
     for pins in tries:
         try:
-            return once(pins), pins
+            picks = once(pins)
         except PackageIndexError:
             continue
-    return once(last), last
+        reporter.done(_kept(picks, pins))
+        return picks
+    picks = once(last)
+    reporter.done(_kept(picks, last))
+    return picks
 
 
 def preference_tiers(
@@ -77,7 +84,7 @@ def _write(path: str, lines: Sequence[str]) -> None:
         f.write("\n".join(lines) + "\n")
 
 
-def kept(picks: Sequence[Pick], pins: Mapping[str, str]) -> str:
+def _kept(picks: Sequence[Pick], pins: Mapping[str, str]) -> str:
     """``Resolved N packages[, keeping K locked]``."""
     from packaging.utils import canonicalize_name
 

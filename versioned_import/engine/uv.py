@@ -20,10 +20,10 @@ from versioned_import.engine import Fetched, Pick
 from versioned_import.engine.lockfile import resolved_picks
 from versioned_import.engine.pip import child_environment, fetch
 from versioned_import.engine.pipconfig import PipConfig
-from versioned_import.engine.prefer import kept, requirements_file, resolve_preferring
+from versioned_import.engine.prefer import requirements_file, resolve_preferring
 from versioned_import.engine.uvoptions import UvOptions
 from versioned_import.errors import PackageIndexError
-from versioned_import.progress import Reporter, count
+from versioned_import.progress import Reporter
 
 __all__ = ["UvEngine", "find_uv"]
 
@@ -63,12 +63,13 @@ class UvEngine:
         reporter: Reporter,
         prefer: Mapping[str, str] | None = None,
     ) -> list[Pick]:
-        reporter.step(f"Resolving {count(len(requirements), 'requirement')} with uv")
-        picks, pins = resolve_preferring(
-            requirements, prefer or {}, lambda pins: self._compile(requirements, pins, reporter)
+        return resolve_preferring(
+            "uv",
+            requirements,
+            prefer,
+            lambda pins: self._compile(requirements, pins, reporter),
+            reporter,
         )
-        reporter.done(kept(picks, pins))
-        return picks
 
     def _compile(
         self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
