@@ -132,6 +132,26 @@ def test_the_nearest_pyproject_without_the_table_ends_the_search(
     assert find_project(str(inner)) is None
 
 
+@pytest.mark.parametrize("root_opts_in", [True, False])
+def test_a_workspace_member_belongs_to_the_workspace_root_above_it(
+    tmp_path: Path, root_opts_in: bool
+) -> None:
+    root = tmp_path / "ws"
+    member = root / "packages" / "app" / "src"
+    member.mkdir(parents=True)
+    table = "\n[tool.vimport]\n" if root_opts_in else ""
+    (root / "pyproject.toml").write_text(
+        f'[tool.uv.workspace]\nmembers = ["packages/*"]\n{table}', encoding="utf-8"
+    )
+    (root / "packages" / "app" / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n', encoding="utf-8"
+    )
+    # Between member and root, a pyproject.toml of neither kind is passed over, as in uv.
+    (root / "packages" / "pyproject.toml").write_text("[tool.ruff]\n", encoding="utf-8")
+
+    assert find_project(str(member)) == (str(root) if root_opts_in else None)
+
+
 def test_no_pyproject_anywhere_is_no_project(tmp_path: Path) -> None:
     assert find_project(str(tmp_path)) is None
 

@@ -116,6 +116,21 @@ def test_compute_records_an_unsatisfiable_requirement(
     assert "cannot satisfy alpha>=5 (required by app)" in error
 
 
+def test_a_name_with_a_local_source_is_never_served_the_stores_index_entry(
+    make_project: MakeProject, filled: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "alpha").mkdir()  # a source never built: no lock names a build of it
+    extra = '[tool.uv.sources]\nalpha = { path = "../alpha" }\n'
+    project = make_project("app", ["alpha"], extra=extra)
+
+    found = planner.compute(str(project), filled.root)
+
+    assert found["dists"] == []
+    assert found["error"] is not None
+    assert "cannot satisfy alpha (required by app)" in found["error"]
+    assert "a local source that `vimport sync` has not built" in found["error"]
+
+
 def test_compute_records_a_missing_store(make_project: MakeProject, tmp_path: Path) -> None:
     project = make_project("app", ["alpha"])
     error = planner.compute(str(project), str(tmp_path / "no-store"))["error"]

@@ -162,3 +162,61 @@ def test_a_git_source_is_an_error_not_an_index_lookup(tmp_path: Path) -> None:
     error = _problems(project)
     assert error.path == str(project / "pyproject.toml")
     assert error.problems[0].startswith("tool.uv.sources.mylib: git sources are not supported")
+
+
+def test_path_lines_of_a_requirements_file_are_local_sources(tmp_path: Path) -> None:
+    _write(tmp_path / "p" / "libs" / "a", '[project]\nname = "Lib-A"\n')
+    (tmp_path / "p" / "dist").mkdir()
+    (tmp_path / "p" / "dist" / "b-1.0-py3-none-any.whl").write_bytes(b"")
+    project = _write(
+        tmp_path / "p",
+        '[project]\nname = "p"\n[tool.vimport]\nrequirements = "req.txt"\n',
+    )
+    (project / "req.txt").write_text(
+        "-e ./libs/a\n./dist/b-1.0-py3-none-any.whl\nc @ file:dist/b-1.0-py3-none-any.whl\n",
+        encoding="utf-8",
+    )
+
+    manifest = read_manifest(str(project))
+
+    assert [str(r) for r in manifest.requirements] == ["Lib-A", "b", "c"]
+    found = {n: (s.path, s.editable) for n, s in manifest.local.items()}
+    wheel = str(project / "dist" / "b-1.0-py3-none-any.whl")
+    assert found == {"lib-a": (str(project / "libs" / "a"), True), "b": (wheel, False),
+                     "c": (wheel, False)}  # fmt: skip
+    assert manifest.local["lib-a"].where == f"{project / 'req.txt'}:1"
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("-e ./nowhere", "the path {p}/nowhere does not exist"),
+        ("./nameless", "cannot tell the distribution name of {p}/nameless"),
+        ("x @ file:///nowhere/x", "x @ file:///nowhere/x: the path /nowhere/x does not exist"),
+    ],
+)
+def test_a_bad_path_line_names_the_file_and_line(tmp_path: Path, line: str, said: str) -> None:
+    project = _write(
+        tmp_path / "p", '[project]\nname = "p"\n[tool.vimport]\nrequirements = "req.txt"\n'
+    )
+    (project / "nameless").mkdir()
+    (project / "req.txt").write_text(f"{line}\n", encoding="utf-8")
+
+    error = _problems(project)
+
+    assert error.problems[0].startswith(f"{project / 'req.txt'}:1: "), error.problems
+    assert said.format(p=project) in error.problems[0]
+
+
+def test_two_sources_for_one_name_are_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "a1").mkdir()
+    (tmp_path / "a2").mkdir()
+    project = _write(
+        tmp_path / "p",
+        f'[project]\nname = "p"\ndependencies = ["a @ {(tmp_path / "a2").as_uri()}"]\n'
+        '[tool.vimport]\n[tool.uv.sources]\na = { path = "../a1" }\n',
+    )
+
+    error = _problems(project)
+
+    assert "a already comes from" in error.problems[0]

@@ -279,3 +279,30 @@ def test_trash_a_killed_gc_left_is_emptied(store: Store, fill_store: FillStore) 
     (abandoned / "site").mkdir(parents=True)
     assert _gc(store) == 0
     assert not abandoned.exists()
+
+
+def test_of_local_builds_at_one_version_only_the_one_a_plan_uses_stays(
+    store: Store, make_project: MakeProject, tmp_path: Path
+) -> None:
+    from versioned_import.store.install import install_wheel
+    from versioned_import.wheelbuild import build_wheel
+
+    builds = []
+    for who in ("old", "new"):
+        wheel = build_wheel(tmp_path / who, "alpha", "9.0", {"alpha.py": f"WHO = {who!r}\n"})
+        builds.append(install_wheel(store, str(wheel), by_content=True)[0])
+    # A fresh lock naming the new build, as `vimport sync` writes for a local source.
+    project = make_project("user", [f"alpha @ {wheel.as_uri()}"])
+    digest = builds[1].sha256
+    (project / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "versioned-import"\n\n[[packages]]\n'
+        'name = "alpha"\nversion = "9.0"\n'
+        f'archive = {{ path = "../new/{wheel.name}", hashes = {{ sha256 = "{digest}" }} }}\n'
+        f'tool = {{ vimport = {{ wheel-sha256 = "{digest}" }} }}\n',
+        encoding="utf-8",
+    )
+    _use(project, store)
+
+    assert _gc(store) == 0
+
+    assert [e.sha256 for e in store.entries()] == [digest]

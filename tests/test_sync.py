@@ -617,6 +617,73 @@ def test_a_git_source_for_a_name_on_the_index_is_one_error_and_nothing_is_fetche
     assert stored(store) == set()
 
 
+def test_a_local_wheel_rebuilt_at_the_same_version_sits_beside_the_old_and_is_served(
+    tmp_path: Path, make_project: MakeProject, store: Store
+) -> None:
+    from versioned_import.planner import compute
+
+    def build(who: str) -> Path:
+        return build_wheel(tmp_path / "dist", "alpha", "9.0", {"alpha.py": f"WHO = {who!r}\n"})
+
+    wheel = build("old")
+    project = make_project("app", [f"alpha @ {wheel.as_uri()}"])
+    assert sync(str(project)) == 0
+    wheel = build("new")  # same name, version and tag: only the content differs
+
+    assert sync(str(project)) == 0
+
+    [package] = [p for p in read_pylock(project / "pylock.toml").packages if p.name == "alpha"]
+    assert package.archive is not None and package.archive.hashes["sha256"] == sha256(wheel)
+    assert package.tool == {"vimport": {"wheel-sha256": sha256(wheel)}}
+    builds = [e for e in store.entries() if e.name == "alpha"]
+    assert len(builds) == 2 and sha256(wheel) in {e.sha256 for e in builds}
+    [dist] = compute(str(project), store.root)["dists"]
+    assert (Path(dist["site"]) / "alpha.py").read_text(encoding="utf-8") == "WHO = 'new'\n"
+    assert main(["verify"]) == 0
+
+
+def _other_alpha_in_the_store(tmp_path: Path, store: Store) -> str:
+    """A wheel named as the index's alpha 1.0, of other content, installed into the store."""
+    other = build_wheel(tmp_path / "other", "alpha", "1.0", {"alpha/__init__.py": "X = 1\n"})
+    install_wheel(store, str(other))
+    return store.entry_dir(layout.wheel_key(other.name))
+
+
+def test_an_index_wheel_whose_entry_holds_another_file_is_one_error_naming_it(
+    tmp_path: Path, make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    entry = _other_alpha_in_the_store(tmp_path, store)
+    project = make_project("app", ["alpha<2"])
+
+    assert sync(str(project), "-q") == 1
+
+    message = one_error_line(capsys)
+    assert message.startswith(f"{entry}: holds alpha-1.0-py3-none-any.whl"), message
+    assert "nothing was installed" in message
+    assert not (project / "pylock.toml").exists()
+    assert stored(store) == {("alpha", "1.0")}
+
+
+def test_verify_reports_an_entry_that_is_not_the_wheel_a_lock_names(
+    tmp_path: Path, make_project: MakeProject, store: Store, capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    project = make_project("app", ["alpha<2"])
+    elsewhere = Store(str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("VIMPORT_STORE", elsewhere.root)
+    assert sync(str(project)) == 0  # the lock names the index's alpha 1.0
+    entry = _other_alpha_in_the_store(tmp_path, store)
+    store.add_root(str(project))
+    capsys.readouterr()
+
+    assert main(["--store", store.root, "verify"]) == 1
+
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{entry}: entry.json: installed from a wheel with sha256 "), out
+    assert f"{project / 'pylock.toml'} locks alpha-1.0-py3-none-any.whl" in out
+    assert "1 problem" in err
+
+
 _SCRIPT = """\
 # /// script
 # dependencies = ["alpha<2"]

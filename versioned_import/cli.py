@@ -458,6 +458,7 @@ def _depth(value: str) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from versioned_import.lockcheck import lock_disagreements
     from versioned_import.store.verify import fix, verify_store
 
     store = _store(args)
@@ -468,6 +469,7 @@ def _verify(args: argparse.Namespace) -> int:
         for entry in fixed.reinstalled:
             print(f"reinstalled: {entry.name} {entry.version} [{entry.tag}] from {entry.source}")
         problems = fixed.problems
+    problems += lock_disagreements(store)
     for problem in problems:
         print(problem)
     if problems:

@@ -12,6 +12,7 @@ __all__ = [
     "BuildBackendError",
     "CommandNotFoundError",
     "HookError",
+    "LocalSourceError",
     "ManifestError",
     "PackageIndexError",
     "PlanError",
@@ -48,6 +49,11 @@ class WheelError(VersionedImportError, ValueError):
     def __init__(self, wheel: str, problem: str) -> None:
         self.wheel = wheel
         super().__init__(f"{wheel}: {problem}")
+
+
+class LocalSourceError(VersionedImportError, ValueError):
+    """A local source (a path dependency) that cannot be built or used; the message names the
+    file and field that named it."""
 
 
 class HookError(VersionedImportError):

@@ -72,25 +72,37 @@ def compute(target: str, store: str, *, own: bool = True) -> Plan:
 
 def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
     from versioned_import.resolve import resolve_from_store
     from versioned_import.store import Store
 
     requirements, pins, prefer, locked = manifest.requirements, None, None, ""
+    # A name with a local source is served only the build a lock names, even a stale lock:
+    # never an entry from an index, and never another build of it.
+    local = lock.local() if lock is not None else []
+    hashes: dict[str, str] = {name: "" for name in manifest.local}
     if lock is not None and lock.fresh_for(manifest):
         pins = lock.pins()
+        hashes.update(lock.hashes())
         # A lock with no manifest requirements beside it is the list itself.
         requirements = requirements or [Requirement(f"{n}=={v}") for n, v in pins.items()]
         locked = f" [locked in {os.path.basename(lock.path)}]"
     elif lock is not None:
         # The lock's versions still win wherever the changed manifest admits them.
         prefer = lock.pins()
+        hashes.update({canonicalize_name(p.name): p.artifact.built_sha256 for p in local})
         plan["warnings"].append(
             f"{lock.path} is stale: {manifest.path} changed after it was written, so its "
             "versions are kept only where they still satisfy; run `vimport sync` to update it"
         )
     store = Store(plan["store"])
-    resolution = resolve_from_store(requirements, store, manifest.name, pins, prefer=prefer)
+    resolution = resolve_from_store(
+        requirements, store, manifest.name, pins, prefer=prefer, hashes=hashes
+    )
+    editable: dict[str, str] = {
+        canonicalize_name(p.name): p.artifact.location for p in local if p.artifact.editable
+    }
     for index, resolved in enumerate(resolution):
         entry = resolved.entry
         key = entry.key
@@ -105,6 +117,11 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
                 "why": resolved.why + locked,
             }
         )
+        if key.name in editable:
+            # Its code is imported from its source directory, so edits show without a sync;
+            # the store's build gives only its metadata and scripts.
+            plan["paths"] += project.import_roots(editable[key.name])
+            continue
         for name in entry.top_level:
             plan["modules"].setdefault(name, []).append(index)
         plan["pth"].extend((entry.site_dir, pth) for pth in entry.pth_files)

@@ -66,14 +66,22 @@ def _identify(name: str, extras: Iterable[str]) -> str:
 
 
 class _StoreIndex:
-    """The store's entries usable by this interpreter, by name, best version first."""
+    """The store's entries usable by this interpreter, by name, best version first.
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    ``hashes`` (canonical name to a wheel's sha256, from a lock) admit only the entry of that
+    content for a name. An entry kept by its content (a wheel built from local files) is
+    admitted only that way: no lock naming it, no use."""
+
+    def __init__(self, entries: Sequence[Entry], hashes: Mapping[str, str]) -> None:
         rank = {tag: i for i, tag in enumerate(sys_tags())}
         best: dict[tuple[str, str], tuple[int, Entry]] = {}
+        self.other_builds: set[str] = set()
         for entry in entries:
             score = _tag_score(entry.tag, rank)
             if score is None or not _python_ok(entry.requires_python):
+                continue
+            if not _admitted(entry, hashes.get(canonicalize_name(entry.name))):
+                self.other_builds.add(canonicalize_name(entry.name))
                 continue
             key = (canonicalize_name(entry.name), entry.version)
             if key not in best or score < best[key][0]:
@@ -90,9 +98,16 @@ class _StoreIndex:
             )
 
 
+def _admitted(entry: Entry, sha256: str | None) -> bool:
+    if sha256 is not None:
+        return entry.sha256 == sha256
+    return entry.key.tag == entry.tag
+
+
 def usable_entries(store: Store) -> dict[tuple[str, str], Entry]:
-    """The entry this interpreter would use for each (canonical name, version) in the store."""
-    index = _StoreIndex(store.entries())
+    """The entry this interpreter would use for each (canonical name, version) in the store,
+    among those not kept by their content."""
+    index = _StoreIndex(store.entries(), {})
     return {
         (name, entry.version): entry for name, found in index.by_name.items() for entry in found
     }
@@ -184,16 +199,18 @@ def resolve_from_store(
     pins: Mapping[str, str] | None = None,
     *,
     prefer: Mapping[str, str] | None = None,
+    hashes: Mapping[str, str] | None = None,
 ) -> list[Resolved]:
     """Resolve ``requirements`` (those whose markers apply here) from ``store``.
 
     ``root`` names who asks, e.g. the manifest, in the chains that say why each version was
     selected and in error messages. ``pins`` (canonical name to version, from a fresh lock) allow
     only that version of a name; ``prefer`` (from a stale one) tries that version first and
-    others only when it no longer fits.
+    others only when it no longer fits; ``hashes`` (canonical name to sha256) admit only the
+    entry installed from that very wheel.
     """
     store.require()
-    index = _StoreIndex(store.entries())
+    index = _StoreIndex(store.entries(), hashes or {})
     wanted = [r for r in requirements if _applies(r, [""])]
     provider = _Provider(index, pins or {}, prefer or {})
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
@@ -249,6 +266,11 @@ def _explain(causes: Collection[Any], index: _StoreIndex, root: str, store_root:
     for name, wanted in by_name.items():
         have = index.all_versions.get(name)
         held = ", ".join(have) if have else "no version"
+        if name in index.other_builds:
+            held += (
+                " (none is the build the lock names by its sha256, or the name has a local "
+                "source that `vimport sync` has not built)"
+            )
         parts.append(
             f"cannot satisfy {' and '.join(wanted)}: the store {store_root} has {held} of {name}; "
             "run `vimport sync` in the project to fetch what it needs, or install a matching "

@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
 
-from versioned_import.engine import Artifact, Engine, Pick
+from versioned_import.engine import Artifact, Engine, Fetched, Pick
 from versioned_import.engine.choice import default_engine
-from versioned_import.errors import ManifestError, PackageIndexError, UsageError
+from versioned_import.errors import (
+    LocalSourceError,
+    ManifestError,
+    PackageIndexError,
+    StoreError,
+    UsageError,
+)
+from versioned_import.localbuild import Built, build_local_sources
 from versioned_import.own_dist import ensure, read_own
 from versioned_import.progress import Reporter, count
 from versioned_import.project import Manifest, Selection, is_script, lock_file, manifest_for
 from versioned_import.project.pylock import Lock, read_lock, write_lock
 from versioned_import.resolve import resolve_from_store, usable_entries
-from versioned_import.store import Entry, Store
-from versioned_import.store.install import install_wheels
+from versioned_import.store import Entry, Store, layout
+from versioned_import.store.install import file_digest, install_wheels
 
 __all__ = ["LockOptions", "SyncResult", "install_requirements", "lock", "sync"]
 
@@ -101,7 +108,14 @@ def _sync_dependencies(
     if options.frozen:
         return _sync_frozen(target, store, reporter, options.offline, engine)
     manifest, lock = _manifest_and_lock(target, selection, options)
-    if lock is not None and lock.fresh_for(manifest) and not options.upgrading:
+    # Local sources are built on every sync (their code changes without the manifest
+    # changing), except with --locked, which never rewrites the lock.
+    if (
+        lock is not None
+        and lock.fresh_for(manifest)
+        and not options.upgrading
+        and (not manifest.local or options.locked)
+    ):
         installed = _install_locked(lock, store, reporter, options.offline, engine)
         return SyncResult(lock.path, len(lock.packages), installed, False)
     packages, installed = _resolve(manifest, lock, store, reporter, options, engine, True)
@@ -186,11 +200,19 @@ def _sync_frozen(
 def _install_locked(
     found: Lock, store: Store, reporter: Reporter, offline: bool, engine: Engine
 ) -> list[Entry]:
-    usable = _usable(store)
-    missing = [p for p in found.packages if _key(p.name, p.version) not in usable]
+    missing = _missing(store, found.packages)
     if not missing:
         reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
         return []
+    local = [p for p in missing if p.artifact.built_sha256]
+    if local:
+        # A build is only the lock's when its sha256 is: only a sync that writes the lock
+        # builds local sources.
+        names = ", ".join(f"{p.name} {p.version} ({p.artifact.location})" for p in local)
+        raise LocalSourceError(
+            f"{found.path}: the store lacks the builds of {names} that the lock names by their "
+            "wheel sha256; run `vimport sync` without --frozen or --locked to build and lock them"
+        )
     if offline:
         names = ", ".join(f"{p.name} {p.version}" for p in missing)
         raise PackageIndexError(
@@ -201,10 +223,16 @@ def _install_locked(
 
 
 def _preferences(found: Lock | None, options: LockOptions) -> dict[str, str]:
-    """The locked versions a re-resolution keeps where they still satisfy."""
+    """The locked versions a re-resolution keeps where they still satisfy; local sources are
+    built anew, whatever version they now have."""
     if found is None or options.upgrade:
         return {}
-    return {n: v for n, v in found.pins().items() if n not in options.upgrade_packages}
+    local = {canonicalize_name(p.name) for p in found.local()}
+    return {
+        n: v
+        for n, v in found.pins().items()
+        if n not in options.upgrade_packages and n not in local
+    }
 
 
 def _resolve(
@@ -219,17 +247,80 @@ def _resolve(
     """The packages to lock, and the entries installed on the way (with ``install``)."""
     prefer = _preferences(found, options)
     if options.offline:
+        if manifest.local:
+            where = next(iter(manifest.local.values())).where
+            raise LocalSourceError(
+                f"{where}: local sources are built by their build backends, which `--offline` "
+                "does not run; sync without --offline"
+            )
         reporter.step("Resolving from the store")
         resolution = resolve_from_store(manifest.requirements, store, manifest.name, prefer=prefer)
         return [_from_entry(r.entry) for r in resolution], []
-    picks = engine.resolve([str(r) for r in manifest.requirements], reporter, prefer)
-    usable = _usable(store)
     installed: list[Entry] = []
-    if install:
-        missing = [p for p in picks if _key(p.name, p.version) not in usable]
-        installed = _fetch_and_install(missing, store, reporter, engine)
-        usable = _usable(store)
+    with tempfile.TemporaryDirectory(prefix="vimport-build-") as directory:
+        built = build_local_sources(manifest, engine, directory, reporter)
+        picks = engine.resolve(_for_index(manifest, built), reporter, prefer)
+        picks = [_local_pick(p, built) for p in picks]
+        if install:
+            wheels = {b.pick().artifact.built_sha256: b.wheel for b in built.values()}
+            installed = _fetch_and_install(_missing(store, picks), store, reporter, engine, wheels)
+    usable = _usable(store)
     return [_sized(p, usable.get(_key(p.name, p.version))) for p in picks], installed
+
+
+def _for_index(manifest: Manifest, built: dict[str, Built]) -> list[str]:
+    """The requirements to resolve, each local one as a direct reference to the wheel built
+    from it: pip never looks a name with a direct reference up on an index."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    lines, named = [], set()
+    for requirement in manifest.requirements:
+        name = canonicalize_name(requirement.name)
+        if name in built:
+            named.add(name)
+            requirement = Requirement(str(requirement))
+            requirement.specifier = SpecifierSet()  # checked against the build already
+            requirement.url = _uri(built[name].wheel)
+        lines.append(str(requirement))
+    # Local sources that only other local sources require.
+    lines += [f"{b.name} @ {_uri(b.wheel)}" for n, b in built.items() if n not in named]
+    return lines
+
+
+def _uri(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).resolve().as_uri()
+
+
+def _local_pick(pick: Pick, built: dict[str, Built]) -> Pick:
+    """The pick for a name with a local source is that source, and nothing else."""
+    local = built.get(canonicalize_name(pick.name))
+    if local is None:
+        return pick
+    if pick.artifact.location != _uri(local.wheel):
+        raise LocalSourceError(
+            f"{local.source.where}: the resolver chose {pick.artifact.location} for "
+            f"{pick.name}, not the local source; nothing was installed"
+        )
+    return local.pick()
+
+
+def _missing(store: Store, picks: Sequence[Pick]) -> list[Pick]:
+    """The picks whose install the store lacks: the very wheel, where a pick names a wheel's
+    sha256; else an entry of that name and version."""
+    if not os.path.isdir(store.root):
+        return list(picks)
+    held = {entry.sha256 for entry in store.entries()}
+    usable = _usable(store)
+    missing = []
+    for pick in picks:
+        artifact = pick.artifact
+        sha256 = artifact.built_sha256 or (artifact.sha256 if artifact.is_wheel else "")
+        if not (sha256 in held if sha256 else _key(pick.name, pick.version) in usable):
+            missing.append(pick)
+    return missing
 
 
 def _write_lock(manifest: Manifest, packages: list[Pick], reporter: Reporter) -> None:
@@ -265,16 +356,47 @@ def install_requirements(
 
 
 def _fetch_and_install(
-    packages: Sequence[Pick], store: Store, reporter: Reporter, engine: Engine
+    packages: Sequence[Pick],
+    store: Store,
+    reporter: Reporter,
+    engine: Engine,
+    built: Mapping[str, str] | None = None,
 ) -> list[Entry]:
+    """Fetch ``packages`` (those in ``built``, by wheel sha256, are built already), then
+    install them all: a wheel from local files by its content, an index one by its name."""
     if not packages:
         return []
+    built = built or {}
     with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
-        fetched = engine.fetch(packages, directory, reporter)
+        to_fetch = [p for p in packages if p.artifact.built_sha256 not in built]
+        fetched = engine.fetch(to_fetch, directory, reporter)
+        fetched += [Fetched(p, built[p.artifact.built_sha256]) for p in packages
+                    if p.artifact.built_sha256 in built]  # fmt: skip
+        for f in fetched:
+            if not f.pick.artifact.built_sha256:
+                _check_not_another_build(store, f.wheel, f.pick)
         reporter.step(f"Installing {count(len(fetched), 'package')}")
-        installed = install_wheels(store, [(f.wheel, f.pick.artifact.location) for f in fetched])
+        local = {f.wheel for f in fetched if f.pick.artifact.built_sha256}
+        wheels = [(f.wheel, f.pick.artifact.location) for f in fetched]
+        installed = install_wheels(store, wheels, by_content=local)
     reporter.done(f"Installed {count(len(installed), 'package')} into {store.root}")
     return installed
+
+
+def _check_not_another_build(store: Store, wheel: str, pick: Pick) -> None:
+    """An index wheel whose entry exists with other content would be "already present" while
+    the lock names this file: the old code would run. Refuse, naming both."""
+    path = store.entry_dir(layout.wheel_key(wheel))
+    if not os.path.isdir(path):
+        return
+    entry, sha256 = Entry.read(path), file_digest(wheel).hex()
+    if entry.sha256 != sha256:
+        raise StoreError(
+            f"{path}: holds {entry.wheel} from {entry.source} (sha256 {entry.sha256}), but "
+            f"{pick.artifact.location} has the same name, version and tag and sha256 {sha256}; "
+            "a store entry is never replaced, so nothing was installed: take that entry out of "
+            "use (`vimport gc` removes it once no project uses it) and sync again"
+        )
 
 
 def _check_covers(lock: Lock, manifest: Manifest) -> None:
@@ -313,5 +435,4 @@ def _sized(pick: Pick, entry: Entry | None) -> Pick:
     artifact = pick.artifact
     if entry is None or not artifact.is_wheel or entry.sha256 != artifact.sha256:
         return pick
-    sized = Artifact(artifact.location, artifact.sha256, entry.wheel_size, True)
-    return Pick(pick.name, pick.version, sized)
+    return replace(pick, artifact=replace(artifact, size=entry.wheel_size))

@@ -7,7 +7,8 @@ process outside any project imports nothing at all: it may use only ``os`` and `
 A main script with PEP 723 inline metadata is its own project. Otherwise the main script's
 directory decides; for ``-c``, ``-m``, stdin and the REPL the current directory does. The first
 ``pyproject.toml`` found walking up ends the search: with a ``[tool.vimport]`` table it names the
-project, without one the process is left alone.
+project, without one the process is left alone, unless a uv workspace root with the table lies
+above it (a member of the workspace).
 """
 
 import os
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 _MARKERS = (b"\n[tool.vimport]", b"\n[tool.vimport.")
+_WORKSPACE = b"\n[tool.uv.workspace]"
 
 
 def start_directory() -> str:
@@ -46,23 +48,48 @@ def is_tool_process() -> bool:
 
 
 def find_project(start: str) -> str | None:
-    """The directory of the project that ``start`` lies in, or None."""
-    directory = os.path.abspath(start)
+    """The directory of the project that ``start`` lies in, or None.
+
+    A ``pyproject.toml`` without the table may be a member of a uv workspace: as uv does, the
+    walk goes on up to a workspace root (``[tool.uv.workspace]``), which is the project when it
+    has the table."""
+    directory = _nearest_manifest(os.path.abspath(start))
+    if directory is None:
+        return None
+    text = _manifest_text(directory)
+    if any(marker in text for marker in _MARKERS):
+        return directory
+    while True:
+        parent = os.path.dirname(directory)
+        directory = _nearest_manifest(parent) if parent != directory else None
+        if directory is None:
+            return None
+        text = _manifest_text(directory)
+        if _WORKSPACE in text:
+            return directory if any(marker in text for marker in _MARKERS) else None
+
+
+def _nearest_manifest(directory: str) -> str | None:
+    """``directory`` or the nearest directory above it that holds a ``pyproject.toml``."""
     # os.access raises nothing: a caught FileNotFoundError per level cost half of this walk.
     while not os.access(os.path.join(directory, "pyproject.toml"), os.F_OK):
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
         directory = parent
+    return directory
+
+
+def _manifest_text(directory: str) -> bytes:
+    """The ``pyproject.toml`` of ``directory`` without blanks, for the markers to be looked up
+    in: a cheap pre-filter, as the real parse happens when the plan is computed, and a false
+    positive (the table name in a string or comment) is then remembered as inactive."""
     try:
         with open(os.path.join(directory, "pyproject.toml"), "rb") as f:
             text = f.read()
     except OSError:
-        return None
-    # A cheap pre-filter: the real parse happens when the plan is computed, and a false
-    # positive (the table name in a string or comment) is then remembered as inactive.
-    compact = b"\n" + text.replace(b" ", b"").replace(b"\t", b"")
-    return directory if any(marker in compact for marker in _MARKERS) else None
+        return b""
+    return b"\n" + text.replace(b" ", b"").replace(b"\t", b"")
 
 
 def project_for_process() -> str | None:

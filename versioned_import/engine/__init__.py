@@ -25,8 +25,16 @@ class Artifact:
     location: str
     """A URL, or an absolute path."""
     sha256: str
+    """Of the file; empty for a source directory, which has no single hash."""
     size: int | None
     is_wheel: bool
+    built_sha256: str = ""
+    """Only for a local source (a directory, or a file not from an index): the sha256 of the
+    wheel built from it, which is the one the store must serve."""
+    directory: bool = False
+    """A local source directory."""
+    editable: bool = False
+    """A local source directory whose code is imported from where it is, not from the store."""
 
     @property
     def filename(self) -> str:
@@ -65,4 +73,9 @@ class Engine(Protocol):
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
         """Download (and build, for sdists) exactly ``picks`` into ``directory``, hash-checked."""
+        ...
+
+    def build(self, source: str, directory: str, reporter: Reporter) -> str:
+        """Build a local source directory or sdist into one wheel in the empty ``directory``
+        with its own build backend; returns the wheel's path."""
         ...

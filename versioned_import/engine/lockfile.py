@@ -11,7 +11,7 @@ from versioned_import.engine import Artifact, Pick
 from versioned_import.errors import PackageIndexError
 
 if TYPE_CHECKING:
-    from packaging.pylock import Pylock
+    from packaging.pylock import Package, Pylock
 
 __all__ = ["UnusableLock", "picks_from_pylock", "resolved_picks"]
 
@@ -26,8 +26,6 @@ def picks_from_pylock(data: dict[str, Any], directory: str) -> tuple[list[Pick],
     applied by ``packaging``), and the parsed ``Pylock``; relative paths are under
     ``directory``."""
     from packaging.pylock import (
-        PackageSdist,
-        PackageWheel,
         Pylock,
         PylockUnsupportedVersionError,
         PylockValidationError,
@@ -40,21 +38,42 @@ def picks_from_pylock(data: dict[str, Any], directory: str) -> tuple[list[Pick],
         raise UnusableLock(f"not a valid PEP 751 lock: {exc}") from exc
     except Exception as exc:  # PylockSelectError is not public in every packaging release
         raise UnusableLock(f"does not fit this interpreter: {exc}") from exc
-    picks = []
-    for package, chosen in selected:
-        if not isinstance(chosen, (PackageWheel, PackageSdist)) or package.version is None:
-            raise UnusableLock(
-                f"package {package.name}: only wheels and sdists of a version are supported"
-            )
-        if "sha256" not in chosen.hashes:
-            raise UnusableLock(
-                f"package {package.name}: {chosen.filename} has no sha256 hash to check"
-            )
-        location = chosen.url or os.path.join(directory, chosen.path or "")
-        artifact = Artifact(location, chosen.hashes["sha256"], chosen.size,
-                            isinstance(chosen, PackageWheel))  # fmt: skip
-        picks.append(Pick(package.name, str(package.version), artifact))
-    return picks, pylock
+    return [_pick(directory, package, chosen) for package, chosen in selected], pylock
+
+
+def _pick(directory: str, package: Package, chosen: object) -> Pick:
+    """One selected package as a pick; ``chosen`` is what ``Pylock.select`` chose to install it
+    from. A ``directory`` or ``archive`` is a local source (or a direct reference): the store
+    serves the wheel built from it, whose sha256 ``[packages.tool.vimport] wheel-sha256``
+    records (an archive that is a wheel is that wheel)."""
+    from packaging.pylock import PackageArchive, PackageDirectory, PackageSdist, PackageWheel
+
+    where = f"package {package.name}"
+    if package.version is None or not isinstance(
+        chosen, (PackageWheel, PackageSdist, PackageArchive, PackageDirectory)
+    ):
+        raise UnusableLock(f"{where}: only wheels, sdists, archives and directories of a "
+                           "version are supported")  # fmt: skip
+    tool = (package.tool or {}).get("vimport", {})
+    built = tool.get("wheel-sha256", "") if isinstance(tool, dict) else ""
+    local = os.path.normpath(os.path.join(directory, chosen.path or ""))
+    if isinstance(chosen, PackageDirectory):
+        if not built:
+            raise UnusableLock(f"{where}: a directory needs [packages.tool.vimport] wheel-sha256; "
+                               "lock it with `vimport sync`")  # fmt: skip
+        artifact = Artifact(local, "", None, False, built, True, bool(chosen.editable))
+        return Pick(package.name, str(package.version), artifact)
+    if "sha256" not in chosen.hashes:
+        raise UnusableLock(f"{where}: {chosen.path or chosen.url} has no sha256 hash to check")
+    location = chosen.url or local
+    is_wheel = location.endswith(".whl")
+    if isinstance(chosen, PackageArchive) and not built:
+        if not is_wheel:
+            raise UnusableLock(f"{where}: an sdist archive needs [packages.tool.vimport] "
+                               "wheel-sha256; lock it with `vimport sync`")  # fmt: skip
+        built = chosen.hashes["sha256"]
+    artifact = Artifact(location, chosen.hashes["sha256"], chosen.size, is_wheel, built)
+    return Pick(package.name, str(package.version), artifact)
 
 
 def resolved_picks(text: str, resolver: str) -> list[Pick]:

@@ -24,7 +24,7 @@ from versioned_import.engine.prefer import requirements_file, resolve_preferring
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["MINIMUM_PIP", "PipEngine", "child_environment", "fetch", "install_into"]
+__all__ = ["MINIMUM_PIP", "PipEngine", "build", "child_environment", "fetch", "install_into"]
 
 MINIMUM_PIP = (25, 3)
 
@@ -62,6 +62,9 @@ class PipEngine:
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
         return fetch(picks, self.config, directory, reporter)
+
+    def build(self, source: str, directory: str, reporter: Reporter) -> str:
+        return build(source, self.config, directory, reporter)
 
 
 def fetch(
@@ -115,16 +118,22 @@ def _pip_env(config: PipConfig | None) -> dict[str, str]:
     return env
 
 
-def _pip(args: Sequence[str], config: PipConfig | None, reporter: Reporter, what: str) -> str:
+def _pip(
+    args: Sequence[str],
+    config: PipConfig | None,
+    reporter: Reporter,
+    what: str,
+    extra_env: Mapping[str, str] | None = None,
+) -> str:
     """``python -m pip ARGS``; with ``config``, pip gets those settings and no others, without,
-    it reads its own configuration."""
+    it reads its own configuration; ``extra_env`` overrides."""
     _check_pip_version()
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     if not reporter.verbose:
         command.append("--quiet")
     done = subprocess.run(
         command,
-        env=_pip_env(config),
+        env={**_pip_env(config), **(extra_env or {})},
         stdout=subprocess.PIPE,
         stderr=None if reporter.verbose else subprocess.PIPE,
         text=True,
@@ -135,7 +144,21 @@ def _pip(args: Sequence[str], config: PipConfig | None, reporter: Reporter, what
     return done.stdout
 
 
+def _backend_error(stderr: str) -> str | None:
+    """The last line a failed build backend printed: pip frames its output, which ends with
+    ``[end of output]``."""
+    lines = stderr.splitlines()
+    ends = [i for i, line in enumerate(lines) if line.strip() == "[end of output]"]
+    if not ends:
+        return None
+    before = [line.strip(" \t│") for line in lines[: ends[-1]]]
+    return next((line for line in reversed(before) if line), None)
+
+
 def _errors(stderr: str) -> str:
+    backend = _backend_error(stderr)
+    if backend is not None:
+        return f"its build backend failed: {backend}"
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if any("DO NOT MATCH THE HASHES" in line for line in lines):
         # pip lists each mismatch indented under the heading: name the files, not only the fact.
@@ -178,6 +201,20 @@ def _build_wheels(
     fetched = [Fetched(p, _wheel_for(p, directory)) for p in packages]
     reporter.done(f"Built {count(len(fetched), 'package')}")
     return fetched
+
+
+def build(source: str, config: PipConfig, directory: str, reporter: Reporter) -> str:
+    """Build the local ``source`` (a source directory or an sdist) into a wheel in the empty
+    ``directory`` with its own build backend, in an isolated build environment."""
+    # With a log file configured, pip writes the backend's output there and not to stderr,
+    # whose last error line is what a failed build must show.
+    no_log = {"PIP_LOG": ""}
+    _pip(["wheel", "--no-deps", "--wheel-dir", directory, source], config, reporter,
+         f"build {source}", no_log)  # fmt: skip
+    wheels = [name for name in os.listdir(directory) if name.endswith(".whl")]
+    if len(wheels) != 1:
+        raise PackageIndexError(f"{source}: its build backend made {len(wheels)} wheels, not one")
+    return os.path.join(directory, wheels[0])
 
 
 def install_into(requirements: Sequence[str], target: str, reporter: Reporter) -> None:

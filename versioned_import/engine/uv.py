@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from versioned_import.engine import Fetched, Pick
 from versioned_import.engine.lockfile import resolved_picks
-from versioned_import.engine.pip import child_environment, fetch
+from versioned_import.engine.pip import build, child_environment, fetch
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.engine.prefer import requirements_file, resolve_preferring
 from versioned_import.engine.uvoptions import UvOptions
@@ -84,6 +84,11 @@ class UvEngine:
 
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
         return fetch(picks, self.config, directory, reporter)
+
+    def build(self, source: str, directory: str, reporter: Reporter) -> str:
+        """Local sources are built by pip, as sdists are: uv has no build-only command that
+        honours pip's settings."""
+        return build(source, self.config, directory, reporter)
 
     def _run(self, command: list[str], what: str, reporter: Reporter) -> str:
         # uv starts this interpreter to learn its markers and tags: without the hook. The

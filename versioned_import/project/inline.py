@@ -18,6 +18,7 @@ from versioned_import.project.manifest import (
     load_toml,
     parse_requirements,
 )
+from versioned_import.project.sources import read_uv_sources, take_file_references
 
 __all__ = ["lock_path", "read_script"]
 
@@ -52,6 +53,9 @@ def read_script(path: str) -> Manifest:
     data = load_toml(path, content)
     problems: list[str] = []
     requirements = parse_requirements(data.get("dependencies", []), "script.dependencies", problems)
+    # PEP 723 has uv's sources too: the script's own [tool.uv.sources], from its directory.
+    local = read_uv_sources(data, path, problems)
+    requirements = take_file_references(requirements, path, "requirement", local, problems)
     requires_python = data.get("requires-python")
     check_requires_python(requires_python, "script.requires-python", problems)
     tool = data.get("tool", {})
@@ -70,4 +74,5 @@ def read_script(path: str) -> Manifest:
         bool(system_site),
         lock=lock_path(path),
         requires_python=requires_python,
+        local=local,
     )

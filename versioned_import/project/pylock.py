@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from versioned_import._runtime.fs import write_atomic
-from versioned_import.engine import Pick
+from versioned_import.engine import Artifact, Pick
 from versioned_import.engine.lockfile import UnusableLock, picks_from_pylock
 from versioned_import.errors import ManifestError
 from versioned_import.project.manifest import Manifest, Selection, load_toml
+
+if TYPE_CHECKING:
+    from packaging.pylock import Package
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
 
 __all__ = ["Lock", "read_lock", "write_lock"]
 
@@ -67,6 +72,24 @@ class Lock:
 
         return {canonicalize_name(p.name): p.version for p in self.packages}
 
+    def hashes(self) -> dict[str, str]:
+        """Canonical name to the sha256 of the wheel the store must serve for it, where the
+        lock knows that wheel: a wheel file, or the wheel built from a local source. (An sdist
+        from an index is built anew by each installer, so no wheel hash can be locked.)"""
+        from packaging.utils import canonicalize_name
+
+        found: dict[str, str] = {}
+        for pick in self.packages:
+            artifact = pick.artifact
+            wheel_sha256 = artifact.built_sha256 or (artifact.sha256 if artifact.is_wheel else "")
+            if wheel_sha256:
+                found[canonicalize_name(pick.name)] = wheel_sha256
+        return found
+
+    def local(self) -> list[Pick]:
+        """The packages built from local sources."""
+        return [p for p in self.packages if p.artifact.built_sha256]
+
 
 def read_lock(path: str) -> Lock | None:
     """The lock at ``path`` as selected for this interpreter, or None when there is none."""
@@ -103,9 +126,12 @@ def write_lock(manifest: Manifest, packages: list[Pick]) -> None:
     entries = []
     for locked in sorted(packages, key=lambda p: canonicalize_name(p.name)):
         artifact = locked.artifact
+        name, version = canonicalize_name(locked.name), Version(locked.version)
+        if artifact.built_sha256:
+            entries.append(_local_package(manifest, name, version, artifact))
+            continue
         fields: dict[str, Any] = {"hashes": {"sha256": artifact.sha256}, "size": artifact.size}
         fields["url" if "://" in artifact.location else "path"] = artifact.location
-        name, version = canonicalize_name(locked.name), Version(locked.version)
         if artifact.is_wheel:
             wheels = [PackageWheel(name=artifact.filename, **fields)]
             entries.append(Package(name=name, version=version, wheels=wheels))
@@ -139,6 +165,23 @@ def _made_from(manifest: Manifest) -> dict[str, Any]:
     if manifest.requires_python is not None:
         made_from["requires-python"] = manifest.requires_python
     return made_from
+
+
+def _local_package(
+    manifest: Manifest, name: NormalizedName, version: Version, artifact: Artifact
+) -> Package:
+    """A package built from a local source: a PEP 751 ``directory`` or ``archive``, its path
+    relative to the lock, and the sha256 of the wheel built from it in ``[tool.vimport]``."""
+    from packaging.pylock import Package, PackageArchive, PackageDirectory
+
+    path = os.path.relpath(artifact.location, os.path.dirname(manifest.lock))
+    tool = {"vimport": {"wheel-sha256": artifact.built_sha256}}
+    if artifact.directory:
+        directory = PackageDirectory(path=path, editable=artifact.editable)
+        return Package(name=name, version=version, directory=directory, tool=tool)
+    hashes = {"sha256": artifact.sha256}
+    archive = PackageArchive(path=path, size=artifact.size, hashes=hashes)
+    return Package(name=name, version=version, archive=archive, tool=tool)
 
 
 def _this_environment() -> str:

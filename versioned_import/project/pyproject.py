@@ -7,6 +7,7 @@ Every problem in the file is collected and reported at once, each naming the fie
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from versioned_import.errors import ManifestError
@@ -17,7 +18,13 @@ from versioned_import.project.manifest import (
     load_toml,
     parse_requirements,
 )
-from versioned_import.project.sources import read_uv_sources
+from versioned_import.project.sources import (
+    LocalSource,
+    path_requirement,
+    read_uv_sources,
+    take_file_references,
+)
+from versioned_import.project.workspace import read_workspace
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -32,6 +39,8 @@ _KNOWN_KEYS = {"system-site-packages", "extras", "groups", "default-groups", "re
 def read_manifest(project_dir: str, selection: Selection | None = None) -> Manifest:
     """Read and validate ``project_dir/pyproject.toml``, with the groups and extras
     ``selection`` changes."""
+    from packaging.requirements import Requirement
+
     path = os.path.join(project_dir, MANIFEST)
     data = load_toml(path)
     name = os.path.basename(project_dir)
@@ -54,14 +63,19 @@ def read_manifest(project_dir: str, selection: Selection | None = None) -> Manif
     extras = list(dict.fromkeys([*_strings(table, "extras", problems), *selection.extras]))
     chosen_groups = _chosen_groups(data, table, selection, problems)
     dependencies = project.get("dependencies", [])
+    members = read_workspace(data, path, problems)
+    local = {**members, **read_uv_sources(data, path, problems, members)}
     requirements = parse_requirements(dependencies, "project.dependencies", problems)
+    # The workspace's environment holds every member, as in `uv sync --all-packages`.
+    requirements += [Requirement(name) for name in members]
     requirements += _extras(project, extras, problems)
     requirements += _groups(data, chosen_groups, problems)
-    sources = _requirements_file(project_dir, table.get("requirements"), requirements, problems)
+    requirements = take_file_references(requirements, path, "requirement", local, problems)
+    files = Files(project_dir, requirements, local, problems)
+    sources = files.read(table.get("requirements"))
     requires_python = project.get("requires-python")
     check_requires_python(requires_python, "project.requires-python", problems)
     system_site = _system_site(table, problems)
-    local = read_uv_sources(data, path, problems)
     if problems:
         raise ManifestError(path, problems)
     return Manifest(
@@ -166,48 +180,67 @@ def _groups(data: dict[str, Any], groups: list[str], problems: list[str]) -> lis
     return parse_requirements(list(strings), f"dependency-groups({', '.join(groups)})", problems)
 
 
-def _requirements_file(
-    project_dir: str, value: object, into: list[Requirement], problems: list[str]
-) -> list[str]:
-    """Add the requirements of ``tool.vimport.requirements`` (and its ``-r`` includes)."""
-    if value is None:
-        return []
-    if not isinstance(value, str):
-        problems.append("tool.vimport.requirements must be a path (a string)")
-        return []
-    seen: list[str] = []
-    _read_requirements_file(os.path.join(project_dir, value), into, problems, seen)
-    return seen
+@dataclass
+class Files:
+    """Reads ``tool.vimport.requirements`` and its ``-r`` includes into ``into``; their
+    ``./dir``, ``-e ./dir`` and ``name @ file:`` lines into ``local``."""
 
+    project_dir: str
+    into: list[Requirement]
+    local: dict[str, LocalSource]
+    problems: list[str]
+    seen: list[str] = field(default_factory=list)
 
-def _read_requirements_file(
-    path: str, into: list[Requirement], problems: list[str], seen: list[str]
-) -> None:
-    if path in seen:
-        return
-    seen.append(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        problems.append(f"tool.vimport.requirements: cannot read {path!r} ({exc})")
-        return
-    for number, raw in enumerate(lines, 1):
-        line = raw.split(" #")[0].strip() if not raw.lstrip().startswith("#") else ""
-        if not line:
-            continue
-        if line.startswith(("-r ", "--requirement ")):
-            include = line.split(maxsplit=1)[1]
-            _read_requirements_file(
-                os.path.join(os.path.dirname(path), include), into, problems, seen
+    def read(self, value: object) -> list[str]:
+        """Read the file ``value`` names; returns every file read."""
+        if value is None:
+            return []
+        if not isinstance(value, str):
+            self.problems.append("tool.vimport.requirements must be a path (a string)")
+            return []
+        self._read(os.path.join(self.project_dir, value))
+        return self.seen
+
+    def _read(self, path: str) -> None:
+        if path in self.seen:
+            return
+        self.seen.append(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            self.problems.append(f"tool.vimport.requirements: cannot read {path!r} ({exc})")
+            return
+        for number, raw in enumerate(lines, 1):
+            line = raw.split(" #")[0].strip() if not raw.lstrip().startswith("#") else ""
+            if line:
+                self._line(path, f"{path}:{number}", line)
+
+    def _line(self, path: str, where: str, line: str) -> None:
+        here = os.path.dirname(path)
+        option, _, value = (
+            line.replace("=", " ", 1).partition(" ") if line[0] == "-" else ("", "", "")
+        )
+        if option in ("-r", "--requirement"):
+            self._read(os.path.join(here, value.strip()))
+        elif option in ("-e", "--editable"):
+            self._path(os.path.join(here, value.strip()), True, where)
+        elif option:
+            self.problems.append(
+                f"{where}: the option {option} is not supported here; put index settings in "
+                "pip's configuration, which `vimport sync` honours"
             )
-        elif line.startswith("-"):
-            problems.append(
-                f"{path}:{number}: the option {line.split()[0]} is not supported here; put index "
-                "settings in pip's configuration, which `vimport sync` honours"
-            )
+        elif line.startswith((".", "/", "~")):
+            self._path(os.path.join(here, os.path.expanduser(line)), False, where)
         else:
-            into += parse_requirements([line], f"{path}:{number}", problems)
+            found = parse_requirements([line], where, self.problems)
+            self.into += take_file_references(found, path, where, self.local, self.problems)
+
+    def _path(self, path: str, editable: bool, where: str) -> None:
+        path = os.path.normpath(path)
+        requirement = path_requirement(path, editable, where, self.local, self.problems)
+        if requirement is not None:
+            self.into.append(requirement)
 
 
 def import_roots(project_dir: str) -> list[str]:

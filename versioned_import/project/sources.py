@@ -10,10 +10,20 @@ name (dependency confusion).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["LocalSource", "read_uv_sources"]
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+__all__ = [
+    "LocalSource",
+    "name_of",
+    "path_requirement",
+    "read_uv_sources",
+    "take_file_references",
+]
 
 _REFUSED = {
     "git": "git sources",
@@ -35,14 +45,18 @@ class LocalSource:
     """Absolute: a source directory, a wheel or an sdist."""
     editable: bool
     where: str
-    """The file and field that named it, for messages: ``pyproject.toml: tool.uv.sources.x``."""
+    """The file and field that named it, for messages: ``/p/pyproject.toml: tool.uv.sources.x``."""
 
 
 def read_uv_sources(
-    data: dict[str, Any], manifest: str, problems: list[str]
+    data: dict[str, Any],
+    manifest: str,
+    problems: list[str],
+    members: Mapping[str, LocalSource] | None = None,
 ) -> dict[str, LocalSource]:
     """The ``[tool.uv.sources]`` of the parsed ``manifest``, by canonical name; relative paths
-    are taken from the manifest's directory."""
+    are taken from the manifest's directory, ``{ workspace = true }`` from ``members``, the
+    workspace's members."""
     from packaging.utils import canonicalize_name
 
     tool = data.get("tool", {})
@@ -54,14 +68,19 @@ def read_uv_sources(
     found: dict[str, LocalSource] = {}
     for name, spec in table.items():
         where = f"tool.uv.sources.{name}"
-        source = _read_entry(name, spec, os.path.dirname(manifest), where, problems)
+        source = _read_entry(name, spec, manifest, where, problems, members or {})
         if source is not None:
             found[canonicalize_name(name)] = source
     return found
 
 
 def _read_entry(
-    name: str, spec: object, directory: str, where: str, problems: list[str]
+    name: str,
+    spec: object,
+    manifest: str,
+    where: str,
+    problems: list[str],
+    members: Mapping[str, LocalSource],
 ) -> LocalSource | None:
     if isinstance(spec, list):
         problems.append(
@@ -82,32 +101,147 @@ def _read_entry(
         )
         return None
     if unknown:
-        problems.append(f"{where}: unknown key {', '.join(unknown)} (known: path, editable)")
+        known = "path, editable, workspace"
+        problems.append(f"{where}: unknown key {', '.join(unknown)} (known: {known})")
         return None
-    return _path_source(name, spec, directory, where, problems)
+    if "workspace" in spec:
+        return _member(name, spec, where, problems, members)
+    return _path_source(name, spec, manifest, where, problems)
 
 
-def _path_source(
-    name: str, spec: dict[str, Any], directory: str, where: str, problems: list[str]
+def _member(
+    name: str,
+    spec: dict[str, Any],
+    where: str,
+    problems: list[str],
+    members: Mapping[str, LocalSource],
 ) -> LocalSource | None:
     from packaging.utils import canonicalize_name
 
-    if "workspace" in spec:
-        problems.append(f"{where}: workspace sources are not supported by versioned-import yet")
+    if spec != {"workspace": True}:
+        problems.append(f"{where}: a workspace source is {{ workspace = true }}, alone")
         return None
+    member = members.get(canonicalize_name(name))
+    if member is None:
+        known = ", ".join(sorted(members)) or "none: no [tool.uv.workspace] above"
+        problems.append(f"{where}: {name} is not a member of the workspace (members: {known})")
+    return member
+
+
+def _path_source(
+    name: str, spec: dict[str, Any], manifest: str, where: str, problems: list[str]
+) -> LocalSource | None:
+    from packaging.utils import canonicalize_name
+
     path, editable = spec.get("path"), spec.get("editable", False)
     if not isinstance(path, str) or not isinstance(editable, bool):
         problems.append(f'{where}: needs path = "..." (a string) and editable = true or false')
         return None
-    full = os.path.normpath(os.path.join(directory, os.path.expanduser(path)))
+    full = os.path.normpath(os.path.join(os.path.dirname(manifest), os.path.expanduser(path)))
     if not os.path.exists(full):
         problems.append(f"{where}: the path {full} does not exist")
         return None
     if editable and not os.path.isdir(full):
         problems.append(f"{where}: editable = true needs a source directory, {full} is a file")
         return None
-    problems.append(
-        f"{where}: path sources are not supported by versioned-import yet, and the name is not "
-        "looked up on the index instead"
+    return LocalSource(canonicalize_name(name), full, editable, f"{manifest}: {where}")
+
+
+def take_file_references(
+    requirements: list[Requirement],
+    manifest: str,
+    where: str,
+    local: dict[str, LocalSource],
+    problems: list[str],
+) -> list[Requirement]:
+    """``requirements`` with each ``name @ file:...`` reference turned into a plain ``name``
+    and a ``LocalSource`` in ``local``; a relative ``file:`` path is taken from the directory
+    of ``manifest``, the file that names them (``where`` says where in it, for problems)."""
+    from urllib.parse import unquote, urlsplit
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found = []
+    for requirement in requirements:
+        url = requirement.url
+        if url is None or not url.startswith("file:"):
+            found.append(requirement)
+            continue
+        parts = urlsplit(url)
+        full = os.path.normpath(os.path.join(os.path.dirname(manifest), unquote(parts.path)))
+        here = f"{where}: {requirement}"
+        if parts.netloc not in ("", "localhost"):
+            problems.append(f"{here}: a file URL on another host is not a local path")
+        elif not os.path.exists(full):
+            problems.append(f"{here}: the path {full} does not exist")
+        else:
+            name = canonicalize_name(requirement.name)
+            source = LocalSource(name, full, False, f"{manifest}: {requirement}")
+            _add(local, source, problems)
+            plain = Requirement(str(requirement))
+            plain.url = None
+            found.append(plain)
+    return found
+
+
+def path_requirement(
+    path: str, editable: bool, where: str, local: dict[str, LocalSource], problems: list[str]
+) -> Requirement | None:
+    """A requirements file's ``./dir`` or ``-e ./dir`` line (a directory, wheel or sdist at the
+    absolute ``path``): its name, from the file name or the directory's static
+    ``[project].name``, as a requirement; the source goes into ``local``."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    if not os.path.exists(path):
+        problems.append(f"{where}: the path {path} does not exist")
+        return None
+    name = name_of(path)
+    if name is None:
+        problems.append(
+            f"{where}: cannot tell the distribution name of {path} (no static [project].name "
+            "there); write `NAME @ file:PATH` instead"
+        )
+        return None
+    if editable and not os.path.isdir(path):
+        problems.append(f"{where}: -e needs a source directory, {path} is a file")
+        return None
+    _add(local, LocalSource(canonicalize_name(name), path, editable, where), problems)
+    return Requirement(name)
+
+
+def name_of(path: str) -> str | None:
+    """The distribution name of a wheel or sdist file (from its file name), or of a source
+    directory (its static ``[project].name``); None when it cannot be told."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
     )
-    return LocalSource(canonicalize_name(name), full, editable, where)
+
+    from versioned_import.errors import ManifestError
+    from versioned_import.project.manifest import load_toml
+
+    base = os.path.basename(path)
+    try:
+        if base.endswith(".whl"):
+            return parse_wheel_filename(base)[0]
+        if os.path.isfile(path):
+            return parse_sdist_filename(base)[0]
+        project = load_toml(os.path.join(path, "pyproject.toml")).get("project", {})
+    except (InvalidWheelFilename, InvalidSdistFilename, ManifestError):
+        return None
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _add(local: dict[str, LocalSource], source: LocalSource, problems: list[str]) -> None:
+    """Add ``source``; two different sources for one name cannot both be honoured."""
+    other = local.setdefault(source.name, source)
+    if other.path != source.path or other.editable != source.editable:
+        problems.append(
+            f"{source.where}: {source.name} already comes from {other.path} ({other.where}); "
+            "give one source"
+        )

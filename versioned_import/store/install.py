@@ -17,7 +17,7 @@ import stat
 import sys
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from email.parser import HeaderParser
 from typing import Any, BinaryIO
 
@@ -37,13 +37,19 @@ _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zi
 
 
 def install_wheel(
-    store: Store, wheel: str, source: str | None = None, compile: Compile = compile_here
+    store: Store,
+    wheel: str,
+    source: str | None = None,
+    compile: Compile = compile_here,
+    *,
+    by_content: bool = False,
 ) -> tuple[Entry, bool]:
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
 
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
     ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
-    processes between installs).
+    processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
+    (``layout.content_key``), for wheels built from local files.
     """
     from packaging.utils import canonicalize_name
 
@@ -51,11 +57,14 @@ def install_wheel(
         key = layout.wheel_key(wheel)
     except ValueError as exc:
         raise WheelError(wheel, f"not a wheel file name ({exc})") from exc
+    tag = key.tag
+    if by_content:
+        key = layout.content_key(key, file_digest(wheel).hex())
     try:
         with store.adding(key) as addition:
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
-                entry = _install_into(wheel, addition.path, key.tag, origin)
+                entry = _install_into(wheel, addition.path, tag, origin)
                 compile(_sources(addition.path, store.entry_dir(key)))
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
@@ -73,10 +82,13 @@ def install_wheel(
     return Entry.read(store.entry_dir(key)), addition is not None and addition.published
 
 
-def install_wheels(store: Store, wheels: Sequence[tuple[str, str | None]]) -> list[Entry]:
+def install_wheels(
+    store: Store, wheels: Sequence[tuple[str, str | None]], by_content: Container[str] = ()
+) -> list[Entry]:
     """Install many ``(wheel, source)`` at once: one thread a core unpacks and checks, and one
-    worker process a core compiles bytecode for them all. The entries, in order; the first
-    failure is raised once every install has ended (each is whole or absent)."""
+    worker process a core compiles bytecode for them all. The wheels in ``by_content`` are
+    keyed by their content (``install_wheel``). The entries, in order; the first failure is
+    raised once every install has ended (each is whole or absent)."""
     from concurrent.futures import ThreadPoolExecutor
 
     if not wheels:
@@ -84,7 +96,14 @@ def install_wheels(store: Store, wheels: Sequence[tuple[str, str | None]]) -> li
     workers = min(os.cpu_count() or 1, len(wheels))
     with Compilers(workers) as compilers, ThreadPoolExecutor(workers) as pool:
         futures = [
-            pool.submit(install_wheel, store, wheel, source, compilers.compile)
+            pool.submit(
+                install_wheel,
+                store,
+                wheel,
+                source,
+                compilers.compile,
+                by_content=wheel in by_content,
+            )
             for wheel, source in wheels
         ]
         return [future.result()[0] for future in futures]

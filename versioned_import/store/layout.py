@@ -5,6 +5,7 @@
     STORE/
       generation                      rewritten on every change; the hook's plans depend on it
       entries/NAME/VERSION/TAG/       one published entry per wheel, read-only
+      entries/NAME/VERSION/TAG+HASH/  a wheel built from local files, kept by its content
         site/                         the import root (purelib and platlib)
         bin/ data/ include/           the wheel's other schemes
         entry.json                    what the resolver and the hook need, computed at install
@@ -30,6 +31,7 @@ __all__ = [
     "SCHEMES",
     "SITE_DIR",
     "Key",
+    "content_key",
     "entries_dir",
     "entry_dirs",
     "entry_path",
@@ -43,6 +45,7 @@ __all__ = [
     "staging_dir",
     "trash_dir",
     "wheel_key",
+    "wheel_tag",
 ]
 
 ENTRY_FILE = "entry.json"
@@ -95,6 +98,18 @@ def wheel_key(filename: str) -> Key:
         raise ValueError(str(exc)) from exc
     tag = "-".join(basename[:-4].rsplit("-", 3)[1:])
     return Key(canonicalize_name(name), str(version), tag)
+
+
+def content_key(key: Key, sha256: str) -> Key:
+    """The key of an entry kept by its wheel's content: a wheel built from local files can be
+    rebuilt at the same version with other code, and both builds must sit side by side (a lock
+    names one of them by its sha256)."""
+    return Key(key.name, key.version, f"{key.tag}+{sha256[:16]}")
+
+
+def wheel_tag(key_tag: str) -> str:
+    """The wheel's tag set in an entry directory's name, without a content suffix."""
+    return key_tag.partition("+")[0]
 
 
 def entry_dirs(root: str) -> tuple[dict[Key, str], list[str]]:

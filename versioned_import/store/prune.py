@@ -94,10 +94,11 @@ def collect(
     cutoff = time.time() - grace_minutes * 60
     fresh = {key for key, path in entries.items() if _installed_at(path) >= cutoff}
     held = open_entries(store)
+    versions = {key[:2] for key in used}
     garbage = [
         Garbage(path, key, _tree_size(path))
         for key, path in entries.items()
-        if key[:2] not in used and key not in fresh and key not in held
+        if not _in_use(key, used, versions) and key not in fresh and key not in held
     ]
     if not dry_run:
         _apply(store, garbage, dropped)
@@ -162,18 +163,26 @@ def _gone(project: str) -> str | None:
     return None
 
 
-def _used_versions(plans: dict[str, Plan]) -> set[tuple[str, str]]:
-    return {version for plan in plans.values() for version in _plan_versions(plan)}
+def _in_use(key: Key, used: set[Key], versions: set[tuple[str, str]]) -> bool:
+    """Every entry of a version a plan uses stays (other interpreters may need other tags),
+    except builds from local files, kept by their content: only the build a plan names."""
+    if key.tag != layout.wheel_tag(key.tag):
+        return key in used
+    return key[:2] in versions
 
 
-def _plan_versions(plan: Plan) -> set[tuple[str, str]]:
-    """(canonical name, version) of the entries a plan uses."""
-    return {(dist["canonical"], dist["version"]) for dist in plan["dists"]}
+def _used_versions(plans: dict[str, Plan]) -> set[Key]:
+    return {key for plan in plans.values() for key in _plan_versions(plan)}
 
 
-def _cached_versions(store: Store, projects: set[str]) -> set[tuple[str, str]]:
-    """The versions in plans that any interpreter of this user cached for a live project."""
-    found: set[tuple[str, str]] = set()
+def _plan_versions(plan: Plan) -> set[Key]:
+    """The keys of the entries a plan uses."""
+    return {Key(dist["canonical"], dist["version"], dist["tag"]) for dist in plan["dists"]}
+
+
+def _cached_versions(store: Store, projects: set[str]) -> set[Key]:
+    """The entries in plans that any interpreter of this user cached for a live project."""
+    found: set[Key] = set()
     top = plans_dir()
     for flavour in _names(top):
         for name in _names(os.path.join(top, flavour)):

@@ -126,7 +126,8 @@ def _read_entry(path: str, key: Key, problems: list[Problem]) -> Entry | None:
         problems.append(Problem(path, layout.ENTRY_FILE, what))
         return None
     said = (canonicalize_name(entry.name), entry.version, entry.tag)
-    for field, value, expected in zip(("name", "version", "tag"), said, key, strict=True):
+    named = (key.name, key.version, layout.wheel_tag(key.tag))
+    for field, value, expected in zip(("name", "version", "tag"), said, named, strict=True):
         if value != expected:
             problems.append(
                 Problem(
@@ -135,6 +136,10 @@ def _read_entry(path: str, key: Key, problems: list[Problem]) -> Entry | None:
                     f"says {field} {value!r}, the directory says {expected!r}",
                 )
             )
+    content = key.tag.partition("+")[2]
+    if content and not entry.sha256.startswith(content):
+        what = f"says sha256 {entry.sha256}, the directory says {content}..."
+        problems.append(Problem(path, layout.ENTRY_FILE, what))
     return entry
 
 
@@ -271,7 +276,8 @@ def _wheel_at_hand(path: str, downloads: str, fetch: Fetch) -> tuple[Entry | Non
     wheel, why = _obtain(entry, downloads, fetch)
     if wheel is None:
         return entry, None, f"{entry.source} ({why})"
-    if _wheel_key(wheel) != layout.key_of(path):
+    key = layout.key_of(path)
+    if _wheel_key(wheel) != key._replace(tag=layout.wheel_tag(key.tag)):
         return entry, None, f"{entry.source} (its file name is not this entry's)"
     return entry, wheel, ""
 
@@ -309,9 +315,10 @@ def _reinstall(store: Store, path: str, entry: Entry, wheel: str) -> Entry:
     install fails, the damaged entry is put back, so the store is as it was, and the error
     raised."""
     key = layout.key_of(path)
+    by_content = key.tag != layout.wheel_tag(key.tag)
     with store.removing(key) as trash:
         try:
-            return install_wheel(store, wheel, source=entry.source)[0]
+            return install_wheel(store, wheel, source=entry.source, by_content=by_content)[0]
         except BaseException:
             if trash is not None:
                 store.restore(trash, key)
