@@ -272,3 +272,23 @@ def test_a_member_glob_that_matches_nothing_is_one_line(
         f"vimport: error: {root / 'pyproject.toml'}: tool.uv.workspace.members: 'libs/*' "
         "matches no directory\n"
     )
+
+
+@pytest.mark.parametrize("option", ["--frozen", "--locked"])
+def test_frozen_and_locked_never_build_and_name_a_missing_build(
+    tmp_path: Path, make_project: MakeProject, env: dict[str, str], option: str
+) -> None:
+    make_source_dir(tmp_path / "alpha", "alpha", "9.0", {"alpha.py": "WHO = 1\n"})
+    project = make_project(
+        "app", ["alpha"], extra='[tool.uv.sources]\nalpha = { path = "../alpha" }\n'
+    )
+    _sync(env, project)
+    empty = {**env, "VIMPORT_STORE": str(tmp_path / "empty-store")}
+
+    done = vimport("sync", option, str(project), env=empty)
+
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        f"vimport: error: {project / 'pylock.toml'}: the store lacks the builds of alpha 9.0 "
+        f"({tmp_path / 'alpha'})"
+    ), done.stderr
