@@ -299,12 +299,14 @@ def _local_pick(pick: Pick, built: dict[str, Built]) -> Pick:
     local = built.get(canonicalize_name(pick.name))
     if local is None:
         return pick
-    if pick.artifact.location != _uri(local.wheel):
+    chosen = local.pick()
+    # By content: engines spell the file as a URL or as a path.
+    if pick.artifact.sha256 != chosen.artifact.built_sha256:
         raise LocalSourceError(
             f"{local.source.where}: the resolver chose {pick.artifact.location} for "
-            f"{pick.name}, not the local source; nothing was installed"
+            f"{pick.name}, not the wheel built from the local source; nothing was installed"
         )
-    return local.pick()
+    return chosen
 
 
 def _missing(store: Store, picks: Sequence[Pick]) -> list[Pick]:

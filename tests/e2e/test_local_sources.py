@@ -47,7 +47,9 @@ def index(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(hook_env: dict[str, str], index: Path, tmp_path: Path) -> dict[str, str]:
-    return {**_pip_only_from(hook_env, index), "PIP_LOG": str(tmp_path / "pip.log")}
+    """The pip engine, whose log shows every file it touched (uv writes none)."""
+    pip_log = str(tmp_path / "pip.log")
+    return {**_pip_only_from(hook_env, index), "PIP_LOG": pip_log, "VIMPORT_ENGINE": "pip"}
 
 
 def _sync(env: dict[str, str], project: Path) -> None:
@@ -105,6 +107,24 @@ def test_an_editable_path_source_wins_over_the_index_and_shows_edits_without_syn
     (source / "src" / "alpha" / "__init__.py").write_text("WHO = 'edited'\n", encoding="utf-8")
 
     assert _probe(run_hooked, project)["code"] == "edited"
+
+
+def test_with_the_uv_engine_too_a_local_source_wins_over_the_index(
+    tmp_path: Path, make_project: MakeProject, env: dict[str, str], run_hooked: RunHooked,
+    store: Store,
+) -> None:  # fmt: skip
+    make_source_dir(
+        tmp_path / "alpha", "alpha", "9.0", {"alpha.py": "WHO = 'local'\n"}, dependencies=["beta<2"]
+    )
+    project = make_project(
+        "app", ["alpha"], extra='[tool.uv.sources]\nalpha = { path = "../alpha" }\n'
+    )
+
+    _sync({**env, "VIMPORT_ENGINE": "uv"}, project)
+
+    assert _lock(project)["alpha"]["directory"] == {"path": "../alpha", "editable": False}
+    assert {(e.name, e.version) for e in store.entries()} == {("alpha", "9.0"), ("beta", "1.0")}
+    assert _probe(run_hooked, project)["code"] == "local"
 
 
 def test_a_file_url_directory_is_built_into_the_store_and_locked(

@@ -29,8 +29,9 @@ print(json.dumps({"who": module.WHO, "version": md.version(sys.argv[1]), "file":
 
 @pytest.fixture
 def env(hook_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """This machine's pip settings, this test's store and cache, and a pip log."""
-    return {**hook_env, "PIP_LOG": str(tmp_path / "pip.log")}
+    """This machine's pip settings, this test's store and cache, and the pip engine, whose log
+    shows every page and file it asked for (uv writes none)."""
+    return {**hook_env, "PIP_LOG": str(tmp_path / "pip.log"), "VIMPORT_ENGINE": "pip"}
 
 
 def _write(directory: Path, files: dict[str, str]) -> Path:

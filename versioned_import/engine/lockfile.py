@@ -49,7 +49,8 @@ def _pick(directory: str, package: Package, chosen: object) -> Pick:
     from packaging.pylock import PackageArchive, PackageDirectory, PackageSdist, PackageWheel
 
     where = f"package {package.name}"
-    if package.version is None or not isinstance(
+    version = _version(package, chosen)
+    if version is None or not isinstance(
         chosen, (PackageWheel, PackageSdist, PackageArchive, PackageDirectory)
     ):
         raise UnusableLock(f"{where}: only wheels, sdists, archives and directories of a "
@@ -62,7 +63,7 @@ def _pick(directory: str, package: Package, chosen: object) -> Pick:
             raise UnusableLock(f"{where}: a directory needs [packages.tool.vimport] wheel-sha256; "
                                "lock it with `vimport sync`")  # fmt: skip
         artifact = Artifact(local, "", None, False, built, True, bool(chosen.editable))
-        return Pick(package.name, str(package.version), artifact)
+        return Pick(package.name, version, artifact)
     if "sha256" not in chosen.hashes:
         raise UnusableLock(f"{where}: {chosen.path or chosen.url} has no sha256 hash to check")
     location = chosen.url or local
@@ -73,7 +74,24 @@ def _pick(directory: str, package: Package, chosen: object) -> Pick:
                                "wheel-sha256; lock it with `vimport sync`")  # fmt: skip
         built = chosen.hashes["sha256"]
     artifact = Artifact(location, chosen.hashes["sha256"], chosen.size, is_wheel, built)
-    return Pick(package.name, str(package.version), artifact)
+    return Pick(package.name, version, artifact)
+
+
+def _version(package: Package, chosen: object) -> str | None:
+    """The package's version; a resolver may leave it out for a direct reference to an archive
+    (PEP 751 allows that), whose file name says it."""
+    from packaging.pylock import PackageArchive
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    if package.version is not None:
+        return str(package.version)
+    if isinstance(chosen, PackageArchive):
+        name = (chosen.url or chosen.path or "").rstrip("/").rsplit("/", 1)[-1]
+        try:
+            return str(parse_wheel_filename(name)[1])
+        except InvalidWheelFilename:
+            return None
+    return None
 
 
 def resolved_picks(text: str, resolver: str) -> list[Pick]:
