@@ -14,7 +14,12 @@ from typing import ClassVar
 import pytest
 
 from versioned_import.engine import Artifact, Pick
-from versioned_import.engine.download import DownloadSettings, can_download, download
+from versioned_import.engine.download import (
+    CredentialsRefused,
+    DownloadSettings,
+    can_download,
+    download,
+)
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter
@@ -171,3 +176,10 @@ def test_what_is_fetched_here_and_what_pip_builds(
     location: str, wheel: bool, expected: bool
 ) -> None:
     assert can_download(_pick(location, wheel=wheel)) is expected
+
+
+def test_refused_credentials_are_their_own_error_so_pip_can_fetch_instead(
+    tmp_path: Path, server: str
+) -> None:
+    with pytest.raises(CredentialsRefused, match="HTTP 401"):
+        download([_pick(f"{server}/private.whl")], str(tmp_path), FAST, QUIET)

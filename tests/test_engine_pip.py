@@ -53,3 +53,38 @@ def test_wheels_the_lock_names_are_fetched_without_a_pip_process(
     fetched = PipEngine(PipConfig()).fetch(picks, str(out), QUIET)
 
     assert [Path(f.wheel).read_bytes() for f in fetched] == [w.read_bytes() for w in wheels]
+
+
+def test_a_server_that_refuses_the_credentials_known_here_is_left_to_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip asks keyring and its other sources; here, pip is called with the same picks."""
+    import http.server
+    import threading
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_error(401)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/alpha-1.0-py3-none-any.whl"
+    handed: list[list[str]] = []
+
+    def by_pip(picks: list[Pick], *args: object) -> list[object]:
+        handed.append([p.name for p in picks])
+        return []
+
+    monkeypatch.setattr("versioned_import.engine.pip._build_wheels", by_pip)
+    try:
+        PipEngine(PipConfig({"retries": "0"})).fetch(
+            [Pick("alpha", "1.0", Artifact(url, "0" * 64, None, True))], str(tmp_path), QUIET
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+    assert handed == [["alpha"]]

@@ -28,7 +28,7 @@ from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["DownloadSettings", "can_download", "download"]
+__all__ = ["CredentialsRefused", "DownloadSettings", "can_download", "download"]
 
 _CHUNK = 256 * 1024
 _WORKERS = 8
@@ -91,6 +91,11 @@ def download(
             raise error
     reporter.done(f"Downloaded {count(len(picks), 'wheel')}")
     return [Fetched(pick, f.result()) for pick, f in zip(picks, futures, strict=True)]
+
+
+class CredentialsRefused(PackageIndexError):
+    """The server wants credentials this module does not have (it knows those of index URLs and
+    ``~/.netrc``; pip also asks keyring): pip should fetch instead."""
 
 
 class _Interrupted(Exception):
@@ -172,6 +177,9 @@ def _fetch(pick: Pick, directory: str, opener: _Opener) -> str:
             return target
         except urllib.error.HTTPError as exc:
             exc.close()  # it holds the connection
+            if exc.code in (401, 403):
+                refused = _network_error(pick, f"HTTP {exc.code} {exc.reason}")
+                raise CredentialsRefused(str(refused)) from exc
             if exc.code < 500 or attempt == opener.settings.retries:
                 raise _network_error(pick, f"HTTP {exc.code} {exc.reason}") from exc
         except (urllib.error.URLError, HTTPException, OSError, _Interrupted) as exc:

@@ -17,7 +17,12 @@ import tempfile
 from collections.abc import Mapping, Sequence
 
 from versioned_import.engine import Fetched, Pick
-from versioned_import.engine.download import DownloadSettings, can_download, download
+from versioned_import.engine.download import (
+    CredentialsRefused,
+    DownloadSettings,
+    can_download,
+    download,
+)
 from versioned_import.engine.lockfile import resolved_picks
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.engine.prefer import requirements_file, resolve_preferring
@@ -71,9 +76,13 @@ def fetch(
     picks: Sequence[Pick], config: PipConfig, directory: str, reporter: Reporter
 ) -> list[Fetched]:
     """What every engine does once it has picks: the wheels downloaded here, hash-checked, with
-    ``config``'s network settings; the sdists built into wheels by one ``pip wheel``."""
+    ``config``'s network settings; the sdists built into wheels by one ``pip wheel``, and
+    everything by pip when a server refuses the credentials known here (pip asks keyring)."""
     wheels = [p for p in picks if can_download(p)]
-    fetched = download(wheels, directory, DownloadSettings.from_pip_config(config), reporter)
+    try:
+        fetched = download(wheels, directory, DownloadSettings.from_pip_config(config), reporter)
+    except CredentialsRefused:
+        return _build_wheels(picks, config, directory, reporter)
     sdists = [p for p in picks if not can_download(p)]
     return fetched + _build_wheels(sdists, config, directory, reporter)
 
