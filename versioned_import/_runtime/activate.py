@@ -81,7 +81,10 @@ def activate(plan: "Plan", debug: bool) -> None:
     # pyright) then find them. Each site holds one resolved distribution and nothing else, so
     # nothing undeclared becomes visible; the ProjectFinder still answers first.
     sites = list(dict.fromkeys(d["site"] for d in plan["dists"]))
-    sys.path.extend(p for p in [*plan["paths"], *sites] if p not in sys.path)
+    known = set(sys.path)  # a list's `in` over 40-odd sites costs ~60 us
+    added = [p for p in dict.fromkeys([*plan["paths"], *sites]) if p not in known]
+    sys.path.extend(added)
+    known.update(added)
     sys.path_hooks.insert(0, site_path_hook(frozenset(sites), plan["modules"]))
     _show_sites(sites, plan["system_site"])
     path_finder = next(
@@ -90,7 +93,7 @@ def activate(plan: "Plan", debug: bool) -> None:
     )
     sys.meta_path.insert(path_finder, ProjectFinder(plan, debug))
     sys.meta_path.append(MissingFinder(plan["manifest"], plan["error"]))
-    _run_pth_files(plan["pth"])
+    _run_pth_files(plan["pth"], known)
     if debug:
         _say(
             f"project {plan['project']}: {len(plan['dists'])} distributions from "
@@ -139,8 +142,11 @@ def _show_sites(sites: list[str], system_site: bool) -> None:
         site.ENABLE_USER_SITE = False
 
 
-def _run_pth_files(pth_files: list[tuple[str, str]]) -> None:
+def _run_pth_files(pth_files: list[tuple[str, str]], known: set[str]) -> None:
+    """Run the resolved distributions' ``.pth`` files. ``known`` holds ``sys.path``: without
+    it, ``site.addpackage`` would stat every entry of ``sys.path`` for each file (~0.5 ms with
+    the resolved sites there)."""
     import site
 
     for site_dir, name in pth_files:
-        site.addpackage(site_dir, name, None)
+        site.addpackage(site_dir, name, known)
