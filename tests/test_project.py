@@ -95,8 +95,8 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "project.dependencies[1] must be a string, not int",
         "project.dependencies[2]: 'not a requirement!!' is not a valid requirement",
         "project.requires-python is '>=4'",
-        "tool.vimport.colour: unknown key (known: default-groups, extras, groups, requirements, "
-        "system-site-packages)",
+        "tool.vimport.colour: unknown key (known: default-groups, extras, groups, private-copies, "
+        "requirements, system-site-packages)",
         "tool.vimport.system-site-packages must be true or false",
     ):
         assert field in message

@@ -22,7 +22,16 @@ __all__ = [
     "UsageError",
     "VersionedImportError",
     "WheelError",
+    "split_hint",
 ]
+
+
+def split_hint(name: str) -> str:
+    """The opt-in that lets each side of a conflict over ``name`` have its own version."""
+    return (
+        f"or give each side its own version of {name} (pure-Python distributions only): add "
+        f'private-copies = ["{name}"] to [tool.vimport]'
+    )
 
 
 class ManifestError(VersionedImportError, ValueError):

@@ -17,9 +17,11 @@ from versioned_import._runtime.plan import FORMAT, signature
 from versioned_import.store import layout
 
 if TYPE_CHECKING:
-    from versioned_import._runtime.plan import Plan
+    from versioned_import._runtime.plan import Dist, Plan
     from versioned_import.project import Manifest
     from versioned_import.project.pylock import Lock
+    from versioned_import.resolve import Resolved
+    from versioned_import.resolve_private import Scope
 
 __all__ = ["compute", "compute_for_use", "main"]
 
@@ -50,6 +52,7 @@ def compute(target: str, store: str, *, own: bool = True) -> Plan:
         "dists": [],
         "modules": {},
         "pth": [],
+        "private": [],
     }
     try:
         lock = read_lock(project.lock_file(target))
@@ -74,7 +77,7 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    from versioned_import.resolve import resolve_from_store
+    from versioned_import.resolve_private import resolve_split
     from versioned_import.store import Store
 
     requirements, pins, prefer, locked = manifest.requirements, None, None, ""
@@ -96,35 +99,59 @@ def _add_resolution(plan: Plan, manifest: Manifest, lock: Lock | None) -> None:
             f"{lock.path} is stale: {manifest.path} changed after it was written, so its "
             "versions are kept only where they still satisfy; run `vimport sync` to update it"
         )
-    store = Store(plan["store"])
-    resolution = resolve_from_store(
-        requirements, store, manifest.name, pins, prefer=prefer, hashes=hashes
+    split = resolve_split(
+        requirements,
+        Store(plan["store"]),
+        manifest.name,
+        manifest.private_copies,
+        pins,
+        lock.private_pins() if pins is not None and lock is not None else None,
+        prefer=prefer,
+        hashes=hashes,
     )
     editable: dict[str, str] = {
         canonicalize_name(p.name): p.artifact.location for p in local if p.artifact.editable
     }
-    for index, resolved in enumerate(resolution):
+    for index, resolved in enumerate(split.plain):
         entry = resolved.entry
-        key = entry.key
-        plan["dists"].append(
-            {
-                "name": entry.name,
-                "canonical": key.name,
-                "version": key.version,
-                "tag": key.tag,
-                "site": entry.site_dir,
-                "dist_info": entry.dist_info,
-                "why": resolved.why + locked,
-            }
-        )
-        if key.name in editable:
+        plan["dists"].append(_dist(resolved, locked))
+        if entry.key.name in editable:
             # Its code is imported from its source directory, so edits show without a sync;
             # the store's build gives only its metadata and scripts.
-            plan["paths"] += project.import_roots(editable[key.name])
+            plan["paths"] += project.import_roots(editable[entry.key.name])
             continue
         for name in entry.top_level:
             plan["modules"].setdefault(name, []).append(index)
         plan["pth"].extend((entry.site_dir, pth) for pth in entry.pth_files)
+    _add_private(plan, split.scopes, split.plain, locked)
+
+
+def _dist(resolved: Resolved, locked: str) -> Dist:
+    entry = resolved.entry
+    key = entry.key
+    return {
+        "name": entry.name,
+        "canonical": key.name,
+        "version": key.version,
+        "tag": key.tag,
+        "site": entry.site_dir,
+        "dist_info": entry.dist_info,
+        "why": resolved.why + locked,
+    }
+
+
+def _add_private(plan: Plan, scopes: list[Scope], plain: list[Resolved], locked: str) -> None:
+    """Private copies, and the top-level names of the plain distributions that see them."""
+    top_level = {r.entry.key.name: r.entry.top_level for r in plain}
+    for scope in scopes:
+        plan["private"].append(
+            {
+                "prefix": scope.prefix,
+                "copies": [_dist(r, locked) for r in scope.copies],
+                "modules": {n: i for i, r in enumerate(scope.copies) for n in r.entry.top_level},
+                "seers": [n for seer in scope.seers for n in top_level.get(seer, [])],
+            }
+        )
 
 
 def _add_own(plan: Plan, target: str) -> None:

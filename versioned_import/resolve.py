@@ -19,10 +19,17 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 
-from versioned_import.errors import ResolutionError
+from versioned_import.errors import ResolutionError, split_hint
 from versioned_import.store import Entry, Store
 
-__all__ = ["Resolved", "resolve_from_store", "usable_entries"]
+__all__ = [
+    "Graph",
+    "Resolved",
+    "StoreIndex",
+    "resolve_from_store",
+    "resolve_graph",
+    "usable_entries",
+]
 
 _PYTHON_VERSION = ".".join(map(str, sys.version_info[:3]))
 
@@ -65,7 +72,7 @@ def _identify(name: str, extras: Iterable[str]) -> str:
     return f"{canonicalize_name(name)}[{','.join(extras)}]" if extras else canonicalize_name(name)
 
 
-class _StoreIndex:
+class StoreIndex:
     """The store's entries usable by this interpreter, by name, best version first.
 
     ``hashes`` (canonical name to a wheel's sha256, from a lock) admit only the entry of that
@@ -107,7 +114,7 @@ def _admitted(entry: Entry, sha256: str | None) -> bool:
 def usable_entries(store: Store) -> dict[tuple[str, str], Entry]:
     """The entry this interpreter would use for each (canonical name, version) in the store,
     among those not kept by their content."""
-    index = _StoreIndex(store.entries(), {})
+    index = StoreIndex(store.entries(), {})
     return {
         (name, entry.version): entry for name, found in index.by_name.items() for entry in found
     }
@@ -126,11 +133,17 @@ def _python_ok(requires_python: str | None) -> bool:
 
 class _Provider(AbstractProvider):  # type: ignore[type-arg]
     def __init__(
-        self, index: _StoreIndex, pins: Mapping[str, str], prefer: Mapping[str, str]
+        self,
+        index: StoreIndex,
+        pins: Mapping[str, str],
+        prefer: Mapping[str, str],
+        drop: Collection[str] = (),
     ) -> None:
         self.index = index
         self.pins = pins
         self.prefer = prefer
+        self.drop = drop
+        self.dropped: dict[tuple[str, Version], list[Requirement]] = {}
         # resolvelib asks the same question again every round (~380,000 times for 320
         # distributions). Keyed by id(): each value keeps its requirement alive, so no other
         # object can take that id while the entry exists.
@@ -189,7 +202,15 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         return self._satisfied[key][1]
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
-        return candidate.dependencies()
+        found = candidate.dependencies()
+        if not self.drop:
+            return found
+        # Requirements of dependents on names that may split are left to the split resolution
+        # (resolve_private), which gives the dependents whose ranges exclude the plain version
+        # a private copy.
+        dropped = [r for r in found if canonicalize_name(r.name) in self.drop]
+        self.dropped[(candidate.name, candidate.version)] = dropped
+        return [r for r in found if canonicalize_name(r.name) not in self.drop]
 
 
 def resolve_from_store(
@@ -210,20 +231,55 @@ def resolve_from_store(
     entry installed from that very wheel.
     """
     store.require()
-    index = _StoreIndex(store.entries(), hashes or {})
+    index = StoreIndex(store.entries(), hashes or {})
+    return resolve_graph(requirements, index, root, store.root, pins, prefer=prefer).resolved
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A resolution with what the split resolution needs beyond the versions."""
+
+    resolved: list[Resolved]
+    """Sorted by name."""
+    dropped: dict[str, list[Requirement]]
+    """Canonical name of a resolved distribution -> its requirements that were dropped."""
+    dependents: dict[str, set[str]]
+    """Canonical name -> the canonical names of the resolved distributions that require it."""
+
+
+def resolve_graph(
+    requirements: Sequence[Requirement],
+    index: StoreIndex,
+    root: str,
+    store_root: str,
+    pins: Mapping[str, str] | None = None,
+    *,
+    prefer: Mapping[str, str] | None = None,
+    drop: Collection[str] = (),
+) -> Graph:
+    """``resolve_from_store`` on an index, ignoring the dependencies of resolved distributions
+    on the names in ``drop`` (the requirements of ``root`` itself are always kept)."""
     wanted = [r for r in requirements if _applies(r, [""])]
-    provider = _Provider(index, pins or {}, prefer or {})
+    provider = _Provider(index, pins or {}, prefer or {}, drop)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(wanted, max_rounds=10_000)
     except ResolutionImpossible as exc:
-        raise ResolutionError(_explain(exc.causes, index, root, store.root)) from exc
+        raise ResolutionError(_explain(exc.causes, index, root, store_root)) from exc
     chains = _Chains(result.criteria, root)
-    resolved = {}
+    resolved: dict[str, Resolved] = {}
+    dropped: dict[str, list[Requirement]] = {}
+    dependents: dict[str, set[str]] = {}
     for identifier, candidate in result.mapping.items():
         if candidate.name not in resolved or "[" not in identifier:
             resolved[candidate.name] = Resolved(candidate.entry, chains.why(identifier))
-    return [resolved[name] for name in sorted(resolved)]
+        dropped.setdefault(candidate.name, []).extend(
+            provider.dropped.get((candidate.name, candidate.version), [])
+        )
+        for info in result.criteria[identifier].information:
+            if info.parent is not None and info.parent.name != candidate.name:
+                dependents.setdefault(candidate.name, set()).add(info.parent.name)
+    return Graph([resolved[name] for name in sorted(resolved)], dropped, dependents)
 
 
 class _Chains:
@@ -255,13 +311,14 @@ class _Chains:
         return self.memo[identifier]
 
 
-def _explain(causes: Collection[Any], index: _StoreIndex, root: str, store_root: str) -> str:
+def _explain(causes: Collection[Any], index: StoreIndex, root: str, store_root: str) -> str:
     by_name: dict[str, list[str]] = {}
+    splittable: dict[str, list[Any]] = {}
     for cause in causes:
         who = root if cause.parent is None else f"{cause.parent.entry.name} {cause.parent.version}"
-        by_name.setdefault(canonicalize_name(cause.requirement.name), []).append(
-            f"{cause.requirement} (required by {who})"
-        )
+        wanted_name = canonicalize_name(cause.requirement.name)
+        by_name.setdefault(wanted_name, []).append(f"{cause.requirement} (required by {who})")
+        splittable.setdefault(wanted_name, []).append(cause)
     parts = []
     for name, wanted in by_name.items():
         have = index.all_versions.get(name)
@@ -271,9 +328,22 @@ def _explain(causes: Collection[Any], index: _StoreIndex, root: str, store_root:
                 " (none is the build the lock names by its sha256, or the name has a local "
                 "source that `vimport sync` has not built)"
             )
-        parts.append(
+        part = (
             f"cannot satisfy {' and '.join(wanted)}: the store {store_root} has {held} of {name}; "
             "run `vimport sync` in the project to fetch what it needs, or install a matching "
             f"wheel with `vimport install {name}-VERSION-TAG.whl`"
         )
+        if _split_would_solve(splittable[name], index.by_name.get(name, [])):
+            part += f"; {split_hint(name)}"
+        parts.append(part)
     return "; ".join(parts)
+
+
+def _split_would_solve(causes: Sequence[Any], entries: Sequence[Entry]) -> bool:
+    """Two or more requirements, at least one from a dependent, each satisfiable alone."""
+    if len(causes) < 2 or all(cause.parent is None for cause in causes):
+        return False
+    return all(
+        any(c.requirement.specifier.contains(Version(e.version), prereleases=True) for e in entries)
+        for c in causes
+    )

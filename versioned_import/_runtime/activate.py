@@ -11,6 +11,7 @@ import sys
 from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
 from versioned_import._runtime.paths import store_root
 from versioned_import._runtime.plan import compute_in_child, load_fresh, save
+from versioned_import._runtime.private import install_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,7 +92,10 @@ def activate(plan: "Plan", debug: bool) -> None:
         (i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"),
         len(sys.meta_path),
     )
-    sys.meta_path.insert(path_finder, ProjectFinder(plan, debug))
+    finder = ProjectFinder(plan, debug)
+    sys.meta_path.insert(path_finder, finder)
+    if plan["private"]:
+        install_private(plan, finder, debug)
     sys.meta_path.append(MissingFinder(plan["manifest"], plan["error"]))
     _run_pth_files(plan["pth"], known)
     if debug:

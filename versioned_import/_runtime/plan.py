@@ -41,6 +41,17 @@ if TYPE_CHECKING:
         why: str
         """The requirement chain that selected it."""
 
+    class Scope(TypedDict):
+        """Private copies and the distributions whose modules see them."""
+
+        prefix: str
+        """The package the copies load under, e.g. ``_vimport_private_0a1b2c3d4e5f``."""
+        copies: list[Dist]
+        modules: dict[str, int]
+        """Top-level import name of a copy -> index into ``copies``."""
+        seers: list[str]
+        """Top-level import names of the plain distributions that see the copies."""
+
     class Plan(TypedDict):
         format: int
         tool: str
@@ -65,11 +76,13 @@ if TYPE_CHECKING:
         """Top-level import name -> indices into ``dists``."""
         pth: list[tuple[str, str]]
         """``.pth`` files to run: (site directory, file name)."""
+        private: list[Scope]
+        """Empty unless ``[tool.vimport] private-copies`` split a conflict."""
 
 
 __all__ = ["FORMAT", "PLANNER", "compute_in_child", "load_fresh", "plan_file", "save", "signature"]
 
-FORMAT = 5
+FORMAT = 6
 PLANNER = "versioned_import.planner"
 """The module whose ``main`` computes a plan in the child interpreter."""
 

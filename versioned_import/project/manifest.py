@@ -78,6 +78,8 @@ class Manifest:
     """The project's own version (``[project].version``), when it gives one."""
     local: dict[str, LocalSource] = field(default_factory=dict)
     """Distributions built from local files, by canonical name: never looked up on an index."""
+    private_copies: list[str] = field(default_factory=list)
+    """Canonical names allowed to split into private copies (``[tool.vimport] private-copies``)."""
 
     def inputs_hash(self) -> str:
         """What a lock must have been made from to be fresh for this manifest."""
@@ -90,6 +92,8 @@ class Manifest:
                 [s.name, os.path.relpath(s.path, self.root), s.editable]
                 for s in self.local.values()
             )
+        if self.private_copies:  # likewise: a lock resolved without a split stays fresh
+            data["private-copies"] = sorted(self.private_copies)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

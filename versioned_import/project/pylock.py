@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from versioned_import._runtime.fs import write_atomic
@@ -23,7 +24,16 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-__all__ = ["Lock", "read_lock", "write_lock"]
+__all__ = ["Lock", "PrivateCopy", "read_lock", "write_lock"]
+
+
+@dataclass(frozen=True)
+class PrivateCopy:
+    """A second version of a distribution, loaded under a private name for ``seen_by``."""
+
+    pick: Pick
+    seen_by: list[str]
+    """Canonical names of the dependents it was resolved for."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class Lock:
     selection: Selection | None = None
     """What the sync that wrote it asked for (``--group``, ``--no-dev``...); None when it does
     not say (another tool's lock, or an older one)."""
+    private: list[PrivateCopy] = field(default_factory=list)
+    """Private copies, from ``[tool.vimport] private-copies`` of the lock."""
 
     def read_as(self) -> Selection:
         """How to read the manifest as the sync that wrote this lock did. Another tool's lock
@@ -66,6 +78,11 @@ class Lock:
                 f"requires-python {self.requires_python!r} is now {manifest.requires_python!r}"
             )
         return found or [f"{manifest.path} changed after the lock was written"]
+
+    def private_pins(self) -> dict[str, str]:
+        from packaging.utils import canonicalize_name
+
+        return {canonicalize_name(p.pick.name): p.pick.version for p in self.private}
 
     def pins(self) -> dict[str, str]:
         from packaging.utils import canonicalize_name
@@ -111,11 +128,34 @@ def read_lock(path: str) -> Lock | None:
         requirements if isinstance(requirements, list) else None,
         tool.get("requires-python"),
         Selection.from_toml(tool.get("selection")),
+        _read_private(tool.get("private-copies", []), path),
     )
 
 
-def write_lock(manifest: Manifest, packages: list[Pick]) -> None:
-    """Write the lock of ``manifest`` for this interpreter, atomically."""
+def _read_private(items: object, path: str) -> list[PrivateCopy]:
+    """``[[tool.vimport.private-copies]]``: name, version, seen-by, and one wheel (PEP 751's
+    wheel fields)."""
+    found = []
+    try:
+        assert isinstance(items, list)
+        for item in items:
+            wheel = item["wheel"]
+            location = wheel.get("url") or os.path.join(os.path.dirname(path), wheel["path"])
+            artifact = Artifact(location, wheel["hashes"]["sha256"], wheel.get("size"), True)
+            pick = Pick(str(item["name"]), str(item["version"]), artifact)
+            found.append(PrivateCopy(pick, [str(s) for s in item["seen-by"]]))
+    except (AssertionError, KeyError, TypeError, AttributeError) as exc:
+        raise ManifestError(
+            path, [f"tool.vimport.private-copies is damaged ({exc!r}); delete the lock and sync"]
+        ) from exc
+    return found
+
+
+def write_lock(
+    manifest: Manifest, packages: list[Pick], private: Sequence[PrivateCopy] = ()
+) -> None:
+    """Write the lock of ``manifest`` for this interpreter, atomically. ``private`` copies go
+    to the ``[tool.vimport]`` table: ``packages`` may hold a name once per environment."""
     import tomli_w
     from packaging.markers import Marker
     from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
@@ -149,14 +189,14 @@ def write_lock(manifest: Manifest, packages: list[Pick]) -> None:
         default_groups=manifest.selection.get("groups", []),
         created_by="versioned-import",
         packages=entries,
-        tool={"vimport": _made_from(manifest)},
+        tool={"vimport": _made_from(manifest, private)},
     )
     write_atomic(manifest.lock, tomli_w.dumps(pylock.to_dict()).encode(), durable=True)
 
 
-def _made_from(manifest: Manifest) -> dict[str, Any]:
+def _made_from(manifest: Manifest, private: Sequence[PrivateCopy]) -> dict[str, Any]:
     """What the lock records of its inputs: their hash, and the requirements themselves, so a
-    stale lock can say what differs."""
+    stale lock can say what differs; and the private copies."""
     made_from: dict[str, Any] = {
         "inputs": manifest.inputs_hash(),
         "requirements": sorted(str(r) for r in manifest.requirements),
@@ -164,6 +204,18 @@ def _made_from(manifest: Manifest) -> dict[str, Any]:
     }
     if manifest.requires_python is not None:
         made_from["requires-python"] = manifest.requires_python
+    if private:
+        from packaging.utils import canonicalize_name
+
+        made_from["private-copies"] = [
+            {
+                "name": canonicalize_name(p.pick.name),
+                "version": p.pick.version,
+                "seen-by": p.seen_by,
+                "wheel": _wheel_table(p.pick.artifact),
+            }
+            for p in sorted(private, key=lambda p: (canonicalize_name(p.pick.name), p.seen_by))
+        ]
     return made_from
 
 
@@ -182,6 +234,15 @@ def _local_package(
     hashes = {"sha256": artifact.sha256}
     archive = PackageArchive(path=path, size=artifact.size, hashes=hashes)
     return Package(name=name, version=version, archive=archive, tool=tool)
+
+
+def _wheel_table(artifact: Artifact) -> dict[str, Any]:
+    where = "url" if "://" in artifact.location else "path"
+    table: dict[str, Any] = {"name": artifact.filename, where: artifact.location}
+    if artifact.size is not None:
+        table["size"] = artifact.size
+    table["hashes"] = {"sha256": artifact.sha256}
+    return table
 
 
 def _this_environment() -> str:

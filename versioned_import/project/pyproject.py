@@ -33,7 +33,14 @@ __all__ = ["LOCK", "MANIFEST", "import_roots", "read_manifest"]
 
 MANIFEST = "pyproject.toml"
 LOCK = "pylock.toml"
-_KNOWN_KEYS = {"system-site-packages", "extras", "groups", "default-groups", "requirements"}
+_KNOWN_KEYS = {
+    "system-site-packages",
+    "extras",
+    "groups",
+    "default-groups",
+    "requirements",
+    "private-copies",
+}
 
 
 def read_manifest(project_dir: str, selection: Selection | None = None) -> Manifest:
@@ -62,6 +69,7 @@ def read_manifest(project_dir: str, selection: Selection | None = None) -> Manif
     selection = selection or Selection()
     extras = list(dict.fromkeys([*_strings(table, "extras", problems), *selection.extras]))
     chosen_groups = _chosen_groups(data, table, selection, problems)
+    private_copies = _private_copies(table, problems)
     dependencies = project.get("dependencies", [])
     members = read_workspace(data, path, problems)
     local = {**members, **read_uv_sources(data, path, problems, members)}
@@ -92,6 +100,7 @@ def read_manifest(project_dir: str, selection: Selection | None = None) -> Manif
         asked=selection,
         version=project["version"] if isinstance(project.get("version"), str) else None,
         local=local,
+        private_copies=private_copies,
     )
 
 
@@ -129,6 +138,18 @@ def _chosen_groups(
     if selection.no_dev:
         chosen = [g for g in chosen if g != "dev"]
     return list(dict.fromkeys([*chosen, *selection.groups]))
+
+
+def _private_copies(table: dict[str, Any], problems: list[str]) -> list[str]:
+    from packaging.utils import InvalidName, canonicalize_name
+
+    found = set()
+    for name in _strings(table, "private-copies", problems):
+        try:
+            found.add(canonicalize_name(name, validate=True))
+        except InvalidName:
+            problems.append(f"tool.vimport.private-copies: {name!r} is not a distribution name")
+    return sorted(found)
 
 
 def _system_site(table: dict[str, Any], problems: list[str]) -> bool:
