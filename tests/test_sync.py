@@ -1115,3 +1115,65 @@ def test_default_groups_must_be_a_list_of_names_or_all(
     assert sync(str(project)) == 1
 
     assert "tool.vimport.default-groups must be an array of strings" in one_error_line(capsys)
+
+
+# --- private copies --------------------------------------------------------------------------
+
+
+def test_a_conflict_without_the_opt_in_names_it_and_the_opt_in(
+    make_project: MakeProject, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha==1.0", "beta>=2"])
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert "beta" in message
+    assert 'private-copies = ["NAME"]' in message
+
+
+def test_a_split_locks_the_plain_versions_and_the_private_copy_with_who_sees_it(
+    make_project: MakeProject, store: Store, index_dir: Path, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha==1.0", "beta>=2"], tool='private-copies = ["beta"]')
+
+    assert sync(str(project)) == 0
+
+    lock = read_pylock(project / "pylock.toml")
+    assert {p.name: str(p.version) for p in lock.packages} == {"alpha": "1.0", "beta": "2.0"}
+    assert lock.tool is not None
+    [copy] = lock.tool["vimport"]["private-copies"]
+    wheel = wheel_file(index_dir, "beta", "1.0")
+    assert (copy["name"], copy["version"], copy["seen-by"]) == ("beta", "1.0", ["alpha"])
+    assert copy["wheel"]["hashes"] == {"sha256": sha256(wheel)}
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0"), ("beta", "2.0")}
+    assert "Locked 2 packages and 1 private copy" in capsys.readouterr().err
+
+
+def test_a_fresh_lock_with_a_private_copy_fills_an_empty_store_without_resolving(
+    make_project: MakeProject, tmp_path: Path, no_pip: NoPip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project("app", ["alpha==1.0", "beta>=2"], tool='private-copies = ["beta"]')
+    assert sync(str(project)) == 0
+    other = Store(str(tmp_path / "other-store"))
+    monkeypatch.setenv("VIMPORT_STORE", other.root)
+    no_pip()
+
+    assert sync(str(project)) == 0
+
+    assert stored(other) == {("alpha", "1.0"), ("beta", "1.0"), ("beta", "2.0")}
+
+
+def test_offline_sync_splits_from_the_store(
+    make_project: MakeProject, store: Store, no_pip: NoPip
+) -> None:
+    project = make_project("app", ["alpha==1.0", "beta>=2"], tool='private-copies = ["beta"]')
+    assert sync(str(project)) == 0
+    (project / "pylock.toml").unlink()
+    no_pip()
+
+    assert sync("--offline", str(project)) == 0
+
+    lock = read_pylock(project / "pylock.toml")
+    assert lock.tool is not None
+    assert [c["version"] for c in lock.tool["vimport"]["private-copies"]] == ["1.0"]

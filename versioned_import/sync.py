@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
@@ -22,15 +22,18 @@ from versioned_import.errors import (
     PackageIndexError,
     StoreError,
     UsageError,
+    split_hint,
 )
 from versioned_import.localbuild import Built, build_local_sources
 from versioned_import.own_dist import ensure, read_own
 from versioned_import.progress import Reporter, count
 from versioned_import.project import Manifest, Selection, is_script, lock_file, manifest_for
-from versioned_import.project.pylock import Lock, read_lock, write_lock
+from versioned_import.project.pylock import Lock, PrivateCopy, read_lock, write_lock
 from versioned_import.resolve import resolve_from_store, usable_entries
+from versioned_import.resolve_private import Split, resolve_split
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.install import file_digest, install_wheels
+from versioned_import.sync_private import batches, not_held, sync_split
 
 __all__ = ["LockOptions", "SyncResult", "install_requirements", "lock", "sync"]
 
@@ -118,8 +121,8 @@ def _sync_dependencies(
     ):
         installed = _install_locked(lock, store, reporter, options.offline, engine)
         return SyncResult(lock.path, len(lock.packages), installed, False)
-    packages, installed = _resolve(manifest, lock, store, reporter, options, engine, True)
-    _write_lock(manifest, packages, reporter)
+    packages, private, installed = _resolve(manifest, lock, store, reporter, options, engine, True)
+    _write_lock(manifest, packages, private, reporter)
     return SyncResult(manifest.lock, len(packages), installed, True)
 
 
@@ -139,8 +142,8 @@ def lock(
         reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
         return False
     engine = engine or default_engine(reporter)
-    packages, _ = _resolve(manifest, found, store, reporter, options, engine, False)
-    _write_lock(manifest, packages, reporter)
+    packages, private, _ = _resolve(manifest, found, store, reporter, options, engine, False)
+    _write_lock(manifest, packages, private, reporter)
     return True
 
 
@@ -201,6 +204,7 @@ def _install_locked(
     found: Lock, store: Store, reporter: Reporter, offline: bool, engine: Engine
 ) -> list[Entry]:
     missing = _missing(store, found.packages)
+    missing += not_held([copy.pick for copy in found.private], store)
     if not missing:
         reporter.done(f"Up to date: {count(len(found.packages), 'package')} ({found.path})")
         return []
@@ -219,7 +223,10 @@ def _install_locked(
             f"--offline: the store {store.root} lacks {names} that {found.path} lists, and "
             "nothing was fetched; run the command without --offline to fetch them"
         )
-    return _fetch_and_install(missing, store, reporter, engine)
+    installed = []
+    for batch in batches(missing):  # pip fetches one version of a name at a time
+        installed += _fetch_and_install(batch, store, reporter, engine)
+    return installed
 
 
 def _preferences(found: Lock | None, options: LockOptions) -> dict[str, str]:
@@ -243,8 +250,10 @@ def _resolve(
     options: LockOptions,
     engine: Engine,
     install: bool,
-) -> tuple[list[Pick], list[Entry]]:
-    """The packages to lock, and the entries installed on the way (with ``install``)."""
+) -> tuple[list[Pick], list[PrivateCopy], list[Entry]]:
+    """The packages to lock, the private copies, and the entries installed on the way (with
+    ``install``; a split installs what it resolves in any case, since it splits against the
+    store)."""
     prefer = _preferences(found, options)
     if options.offline:
         if manifest.local:
@@ -254,18 +263,28 @@ def _resolve(
                 "does not run; sync without --offline"
             )
         reporter.step("Resolving from the store")
-        resolution = resolve_from_store(manifest.requirements, store, manifest.name, prefer=prefer)
-        return [_from_entry(r.entry) for r in resolution], []
+        split = resolve_split(
+            manifest.requirements, store, manifest.name, manifest.private_copies, prefer=prefer
+        )
+        return (*_locked_split(split), [])
     installed: list[Entry] = []
     with tempfile.TemporaryDirectory(prefix="vimport-build-") as directory:
         built = build_local_sources(manifest, engine, directory, reporter)
-        picks = engine.resolve(_for_index(manifest, built), reporter, prefer)
+        try:
+            picks = engine.resolve(_for_index(manifest, built), reporter, prefer)
+        except PackageIndexError as exc:
+            if not manifest.private_copies:
+                raise _with_split_hint(exc) from exc
+            # The engines hold one version of a name: they cannot resolve a project that splits.
+            install_split = _installer(store, reporter, engine)
+            split, added = sync_split(manifest, store, reporter, engine, install_split)
+            return (*_locked_split(split), added)
         picks = [_local_pick(p, built) for p in picks]
         if install:
             wheels = {b.pick().artifact.built_sha256: b.wheel for b in built.values()}
             installed = _fetch_and_install(_missing(store, picks), store, reporter, engine, wheels)
     usable = _usable(store)
-    return [_sized(p, usable.get(_key(p.name, p.version))) for p in picks], installed
+    return [_sized(p, usable.get(_key(p.name, p.version))) for p in picks], [], installed
 
 
 def _for_index(manifest: Manifest, built: dict[str, Built]) -> list[str]:
@@ -325,9 +344,39 @@ def _missing(store: Store, picks: Sequence[Pick]) -> list[Pick]:
     return missing
 
 
-def _write_lock(manifest: Manifest, packages: list[Pick], reporter: Reporter) -> None:
-    write_lock(manifest, packages)
-    reporter.done(f"Locked {count(len(packages), 'package')} into {manifest.lock}")
+def _with_split_hint(exc: PackageIndexError) -> PackageIndexError:
+    """A conflict the engine reports (pip: "conflicting dependencies", uv: "No solution
+    found") says which opt-in could split it; the engine's message names the distributions."""
+    if not any(word in str(exc) for word in ("conflict", "No solution found")):
+        return exc
+    return PackageIndexError(
+        f"{exc}; {split_hint('NAME')}, NAME being the distribution they disagree on"
+    )
+
+
+def _installer(
+    store: Store, reporter: Reporter, engine: Engine
+) -> Callable[[Sequence[Pick]], list[Entry]]:
+    def install(picks: Sequence[Pick]) -> list[Entry]:
+        return _fetch_and_install(picks, store, reporter, engine)
+
+    return install
+
+
+def _locked_split(split: Split) -> tuple[list[Pick], list[PrivateCopy]]:
+    """The plain packages of ``split`` and its private copies, as the lock records them."""
+    packages = [_from_entry(r.entry) for r in split.plain]
+    private = [PrivateCopy(_from_entry(copy.entry), scope.seers)
+               for scope in split.scopes for copy in scope.copies]  # fmt: skip
+    return packages, private
+
+
+def _write_lock(
+    manifest: Manifest, packages: list[Pick], private: list[PrivateCopy], reporter: Reporter
+) -> None:
+    write_lock(manifest, packages, private)
+    copies = f" and {count(len(private), 'private copy', 'private copies')}" if private else ""
+    reporter.done(f"Locked {count(len(packages), 'package')}{copies} into {manifest.lock}")
 
 
 def install_requirements(

@@ -29,7 +29,15 @@ from versioned_import.engine.prefer import requirements_file, resolve_preferring
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["MINIMUM_PIP", "PipEngine", "build", "child_environment", "fetch", "install_into"]
+__all__ = [
+    "MINIMUM_PIP",
+    "PipEngine",
+    "build",
+    "child_environment",
+    "fetch",
+    "install_into",
+    "pure_wheel",
+]
 
 MINIMUM_PIP = (25, 3)
 
@@ -162,6 +170,42 @@ def _backend_error(stderr: str) -> str | None:
         return None
     before = [line.strip(" \t│") for line in lines[: ends[-1]]]
     return next((line for line in reversed(before) if line), None)
+
+
+def pure_wheel(name: str, version: str, reporter: Reporter) -> Pick | None:
+    """The ``py3-none-any`` wheel of ``name==version`` on the user's index, or None: a private
+    copy must be pure even where the release also has compiled wheels, whichever engine chose
+    them. pip told that the target platform is ``any``, the implementation ``py`` and the ABI
+    ``none`` accepts no other file; it allows these options only with ``--target``, which
+    ``--dry-run`` never writes to."""
+    import json
+
+    from versioned_import.engine import Artifact
+
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
+        report_file = os.path.join(tmp, "report.json")
+        try:
+            _pip(
+                ["install", "--dry-run", "--ignore-installed", "--no-deps", "--report",
+                 report_file, "--target", os.path.join(tmp, "unused"), "--only-binary", ":all:",
+                 "--platform", "any", "--implementation", "py", "--abi", "none",
+                 "--python-version", python, f"{name}=={version}"],
+                None,
+                reporter,
+                f"find a pure-Python wheel of {name} {version}",
+            )  # fmt: skip
+        except PackageIndexError:
+            return None
+        with open(report_file, encoding="utf-8") as f:
+            report = json.load(f)
+    for item in report.get("install", []):
+        info, url = item["download_info"], item["download_info"]["url"]
+        sha256 = info.get("archive_info", {}).get("hashes", {}).get("sha256")
+        if url.endswith(".whl") and sha256:
+            return Pick(item["metadata"]["name"], item["metadata"]["version"],
+                        Artifact(url, sha256, None, True))  # fmt: skip
+    return None
 
 
 def _errors(stderr: str) -> str:
