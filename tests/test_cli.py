@@ -187,6 +187,27 @@ def test_show_json_is_machine_readable(
     assert shown["resolution"][1]["why"] == "app requires alpha -> alpha 1.0 requires beta"
 
 
+def test_show_lists_private_copies_and_who_sees_them(
+    fill_store: FillStore, make_project: MakeProject, capsys: Capture
+) -> None:
+    store = fill_store(
+        ("lib", "1.0"), ("lib", "2.0"), ("old-user", "1.0", None, {"requires": ["lib<2"]})
+    )
+    project = make_project("app", ["lib>=2", "old-user"], tool='private-copies = ["lib"]')
+
+    assert main(["--store", store.root, "show", "--json", str(project)]) == 0
+
+    shown = json.loads(capsys.readouterr().out)
+    assert [(r["distribution"], r["version"]) for r in shown["resolution"]] == [
+        ("lib", "2.0"),
+        ("old-user", "1.0"),
+    ]
+    [copy] = shown["private"]
+    assert (copy["distribution"], copy["version"], copy["seen_by"]) == ("lib", "1.0", ["old_user"])
+    assert re.fullmatch(r"lib as _vimport_private_[0-9a-f]{12}\.lib", copy["imports"][0])
+    assert copy["why"].startswith("private copy: old-user 1.0 requires lib<2; lib 2.0 keeps")
+
+
 def test_show_finds_the_project_from_the_cwd(
     resolved_project: tuple[Path, Store], monkeypatch: pytest.MonkeyPatch, capsys: Capture
 ) -> None:

@@ -396,13 +396,12 @@ def _show(args: argparse.Namespace) -> int:
         }
         for i, d in enumerate(dists)
     ]
+    private = _private_rows(plan)
     if args.json:
-        print(
-            json.dumps(
-                {"project": project, "manifest": plan["manifest"], "resolution": rows}, indent=2
-            )
-        )
+        shown = {"project": project, "manifest": plan["manifest"], "resolution": rows}
+        print(json.dumps({**shown, "private": private} if private else shown, indent=2))
         return 0
+    rows += private
     print(f"project {project} (store {plan['store']})")
     _table(
         ["imports", "distribution", "version", "why", "path"],
@@ -455,6 +454,27 @@ def _depth(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"{value!r} is not a depth (0 or more)")
     return int(value)
+
+
+def _private_rows(plan: Plan) -> list[dict[str, Any]]:
+    """The private copies: imported under their prefix by the modules of ``seen_by``."""
+    return [
+        {
+            "imports": sorted(
+                f"{name} as {scope['prefix']}.{name}"
+                for name, i in scope["modules"].items()
+                if i == index
+            ),
+            "distribution": d["name"],
+            "version": d["version"],
+            "tag": d["tag"],
+            "why": d["why"],
+            "path": d["site"],
+            "seen_by": scope["seers"],
+        }
+        for scope in plan["private"]
+        for index, d in enumerate(scope["copies"])
+    ]
 
 
 def _verify(args: argparse.Namespace) -> int:
