@@ -26,6 +26,7 @@ from benchmarks.common import (
     run,
     site_packages,
     venv_python,
+    vimport,
     write_project,
 )
 from benchmarks.report import Row, Section, Usage, disk_usage
@@ -33,6 +34,7 @@ from benchmarks.workbench import Job, Runs, Setup, first_run, pins, timed_sectio
 
 __all__ = [
     "PASS_REPEAT",
+    "PRIVATE_COPY_ROW",
     "PROJECTS",
     "SUBSET",
     "Disk",
@@ -64,6 +66,7 @@ def startup_and_imports(setup: Setup, runs: Runs) -> list[Section]:
     inactive = expect(hook=True, project=None, files_under=None)
     plain = expect(hook=False, project=None, files_under=None)
     kinds = (("`python -m venv`", "pip", setup.hooked), ("`uv venv`", "uv", setup.hooked_uv))
+    split, split_names = private_copy_project(setup)
     passes: list[tuple[Case, str, tuple[str, ...]]] = []
     imported: list[tuple[Case, str, tuple[str, ...]]] = []
     for kind, peer, python in kinds:
@@ -78,6 +81,11 @@ def startup_and_imports(setup: Setup, runs: Runs) -> list[Section]:
             (Case(f"vimport: the project through the hook, {kind} venv", python, imports,
                   project, names, through), "vimport", (peer,))
         )  # fmt: skip
+    imported.append(
+        (Case(f"{PRIVATE_COPY_ROW}, `python -m venv` venv", setup.hooked,
+              "import " + ", ".join(split_names), split, split_names,
+              expect(hook=True, project=split, files_under=store)), "info", ("pip",))
+    )  # fmt: skip
     passes += [
         (Case("venv by `python -m venv`, no hook", setup.pip_venv, "pass", outside, (), plain),
          "pip", ("uv",)),
@@ -113,6 +121,44 @@ def startup_and_imports(setup: Setup, runs: Runs) -> list[Section]:
             ('2. `python -c "import <the 30>"`', imported),
         )
     ]
+
+
+PRIVATE_COPY_ROW = "vimport: import cost with a private copy"
+"""Case 2's row for the 30 and two small dependents of two versions of one library."""
+
+_SPLIT_LIB = {
+    "splitlib/__init__.py": "from splitlib.core import VERSION\nfrom . import util\n",
+    "splitlib/core.py": "VERSION = {version!r}\n",
+    "splitlib/util.py": "import splitlib.core\ndef version():\n    return splitlib.core.VERSION\n",
+}
+
+
+def private_copy_project(setup: Setup) -> tuple[str, tuple[str, ...]]:
+    """A project of the 30 and two small dependents, ``old_user`` (splitlib<2) and
+    ``new_user`` (splitlib>=2): splitlib 1 is a private copy. Returns the project and the
+    names the case imports."""
+    from versioned_import.wheelbuild import build_wheel
+
+    root = setup.work / "private-copy"
+    wheels = root / "wheels"
+    built = [
+        build_wheel(wheels, "splitlib", v, {k: t.format(version=v) for k, t in _SPLIT_LIB.items()})
+        for v in ("1.0", "2.0")
+    ]
+    for user, wanted in (("old-user", "splitlib<2"), ("new-user", "splitlib>=2")):
+        code = "import splitlib, splitlib.util\nVERSION = splitlib.util.version()\n"
+        files = {f"{user.replace('-', '_')}/__init__.py": code}
+        built.append(build_wheel(wheels, user, "1.0", files, requires=[wanted]))
+    vimport("install", *map(str, built), env=setup.env)
+    project = root / "project"
+    project.mkdir()
+    pins = "".join(f'    "{p.distribution}=={p.version}",\n' for p in PACKAGES)
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "private-copy-bench"\nversion = "0"\ndependencies = [\n{pins}'
+        '    "old-user", "new-user",\n]\n\n[tool.vimport]\nprivate-copies = ["splitlib"]\n',
+        encoding="utf-8",
+    )
+    return str(project), (*(p.import_name for p in PACKAGES), "old_user", "new_user")
 
 
 def _set_up_jobs(
