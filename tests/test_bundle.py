@@ -70,6 +70,21 @@ def test_the_checks_catch_a_broken_bundle(source: str, found: str) -> None:
     assert any(found in problem for problem in problems), problems
 
 
+def test_a_lazy_module_is_compiled_only_when_first_asked_for_and_sees_the_joined_names() -> None:
+    namespace: dict[str, object] = {"__name__": RUNTIME_MODULE}
+    source = bundle.runtime_source()
+    exec(compile(source, f"{RUNTIME_MODULE}.py", "exec"), namespace)
+    assert namespace["_LAZY_LOADED"] == {}
+    assert "install_private = _lazy('private', 'install_private')" in source
+
+    install = namespace["_lazy"]("private", "install_private")  # type: ignore[operator]
+
+    assert callable(install)
+    loaded, sources = namespace["_LAZY_LOADED"], namespace["_LAZY_SOURCES"]
+    assert isinstance(loaded, dict) and set(loaded) == {"private"}
+    assert isinstance(sources, dict) and _problems(source + sources["private"]) == []
+
+
 def test_the_runtime_bundle_runs_on_its_own_and_defines_start() -> None:
     namespace: dict[str, object] = {"__name__": RUNTIME_MODULE}
     exec(compile(bundle.runtime_source(), f"{RUNTIME_MODULE}.py", "exec"), namespace)
@@ -79,11 +94,12 @@ def test_the_runtime_bundle_runs_on_its_own_and_defines_start() -> None:
 
 def test_every_runtime_module_but_discovery_is_joined_after_its_dependencies() -> None:
     modules = bundle.runtime_modules()
-    on_disk = {p.stem for p in RUNTIME.glob("*.py")} - {"__init__", bundle.DISCOVER}
+    on_disk = {p.stem for p in RUNTIME.glob("*.py")} - {"__init__", bundle.DISCOVER, *bundle.LAZY}
     assert set(modules) == on_disk
     for position, name in enumerate(modules):
         source = (RUNTIME / f"{name}.py").read_text(encoding="utf-8")
-        assert set(bundle._runtime_imports(source)) <= set(modules[:position]), name
+        joined_imports = set(bundle._runtime_imports(source)) - set(bundle.LAZY)
+        assert joined_imports <= set(modules[:position]), name
 
 
 def _top_level_names(module: str) -> set[str]:

@@ -5,9 +5,10 @@ Each import costs ~0.1 ms at start-up, so the hook imports one file instead of a
 modules. The rules follow from the package, not from markers: every module of ``_runtime``
 except ``discover`` is joined, dependencies first; every import from ``versioned_import`` is
 dropped (the names it brought are then defined earlier in the same file); names imported from
-the top package itself (``__version__``) are injected as literals. ``tests/test_bundle.py``
-fails when the joined source uses a name it does not define or imports anything outside the
-standard library.
+the top package itself (``__version__``) are injected as literals. Modules only some processes
+need (``LAZY``) are kept in the file as source and compiled when first asked for: an import
+from one becomes ``name = _lazy(module, name)``. ``tests/test_bundle.py`` fails when the joined
+source uses a name it does not define or imports anything outside the standard library.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import versioned_import
 from versioned_import.errors import HookError
 
-__all__ = ["MARKER", "runtime_modules", "runtime_source", "sitecustomize_source"]
+__all__ = ["LAZY", "MARKER", "runtime_modules", "runtime_source", "sitecustomize_source"]
 
 MARKER = "# versioned-import hook"
 PACKAGE = "versioned_import"
@@ -26,13 +27,29 @@ RUNTIME_PACKAGE = f"{PACKAGE}._runtime"
 DISCOVER = "discover"
 """Copied into the sitecustomize itself, so a process outside any project imports nothing."""
 SITECUSTOMIZE = "sitecustomize.py"
+LAZY = ("private",)
+"""Runtime modules that only some projects use (private copies): every other project would pay
+~50 us at each start to unmarshal and define them."""
+_LAZY_LOADER = '''
+_LAZY_LOADED = {}
+
+
+def _lazy(module, name):
+    """``name`` of the lazily compiled ``module``, which sees every name of this file."""
+    namespace = _LAZY_LOADED.get(module)
+    if namespace is None:
+        namespace = dict(globals())
+        exec(compile(_LAZY_SOURCES[module], f"<{__name__}: {module}>", "exec"), namespace)
+        _LAZY_LOADED[module] = namespace
+    return namespace[name]
+'''
 _HERE = Path(__file__).resolve().parent
 
 
 def runtime_modules() -> list[str]:
     """The joined modules of ``_runtime``, each after the modules it imports from."""
     names = sorted(p.stem for p in (_HERE / "_runtime").glob("*.py"))
-    wanted = [n for n in names if n not in ("__init__", DISCOVER)]
+    wanted = [n for n in names if n not in ("__init__", DISCOVER, *LAZY)]
     ordered: list[str] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -41,7 +58,8 @@ def runtime_modules() -> list[str]:
         if name in path:
             raise HookError(f"{RUNTIME_PACKAGE}: import cycle {' -> '.join((*path, name))}")
         for dependency in _runtime_imports(_source(name)):
-            visit(dependency, (*path, name))
+            if dependency not in LAZY:
+                visit(dependency, (*path, name))
         ordered.append(name)
 
     for name in wanted:
@@ -60,6 +78,9 @@ def runtime_source() -> str:
         injected.update(_top_package_names(source))
         parts.append(f"\n# --- {RUNTIME_PACKAGE}.{name} ---\n{_without_own_imports(source)}")
     header = "".join(f"{name} = {value!r}\n" for name, value in sorted(injected.items()))
+    lazy = {name: _without_own_imports(_source(name)) for name in LAZY}
+    parts.append(f"\n# --- compiled when first used: {', '.join(LAZY)} ---\n")
+    parts.append(f"_LAZY_SOURCES = {lazy!r}\n{_LAZY_LOADER}")
     return parts[0] + header + "".join(parts[1:])
 
 
@@ -112,11 +133,19 @@ def _top_package_names(source: str) -> dict[str, object]:
 
 def _without_own_imports(source: str) -> str:
     """``source`` with its imports from the package dropped: removed at module level, ``pass``
-    inside a block (which it may otherwise leave empty)."""
+    inside a block (which it may otherwise leave empty); an import from a ``LAZY`` module
+    becomes ``name = _lazy(module, name)``."""
     lines: list[str | None] = list(source.splitlines())
     for node in _own_imports(source):
         end = node.end_lineno or node.lineno
         nested = node.col_offset > 0
+        module = str(node.module).removeprefix(f"{RUNTIME_PACKAGE}.")
         replacement = " " * node.col_offset + "pass" if nested else None
+        if module in LAZY:
+            replacement = "; ".join(
+                f"{alias.asname or alias.name} = _lazy({module!r}, {alias.name!r})"
+                for alias in node.names
+            )
+            replacement = " " * node.col_offset + replacement
         lines[node.lineno - 1 : end] = [replacement] + [None] * (end - node.lineno)
     return "\n".join(line for line in lines if line is not None) + "\n"

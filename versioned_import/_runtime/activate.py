@@ -11,7 +11,6 @@ import sys
 from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
 from versioned_import._runtime.paths import store_root
 from versioned_import._runtime.plan import compute_in_child, load_fresh, save
-from versioned_import._runtime.private import install_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,6 +94,10 @@ def activate(plan: "Plan", debug: bool) -> None:
     finder = ProjectFinder(plan, debug)
     sys.meta_path.insert(path_finder, finder)
     if plan["private"]:
+        # Only here: a project without private copies never loads (or, in the hook's runtime
+        # module, compiles) their code.
+        from versioned_import._runtime.private import install_private
+
         install_private(plan, finder, debug)
     sys.meta_path.append(MissingFinder(plan["manifest"], plan["error"]))
     _run_pth_files(plan["pth"], known)
