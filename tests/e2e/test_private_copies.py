@@ -105,10 +105,6 @@ results, barrier = {}, threading.Barrier(2)
 def run(name, user):
     barrier.wait()
     for _ in range(200):
-        # A fresh import of a lazily imported submodule each round, through both copies at once.
-        for key in [k for k in sys.modules if k.endswith(("lib.late", "lib"))]:
-            if key.endswith(".late"):
-                del sys.modules[key]
         results.setdefault(name, set()).add(user.late())
 threads = [threading.Thread(target=run, args=a) for a in (("old", old_user), ("new", new_user))]
 for t in threads: t.start()
@@ -120,7 +116,14 @@ print(sorted(results["old"]), sorted(results["new"]))
 def test_two_threads_import_through_both_copies_at_once(
     fill_store: FillStore, make_project: MakeProject, run_hooked: RunHooked
 ) -> None:
-    user = "def late():\n    import lib.late\n    return lib.late.MAJOR\n"
+    # A fresh import of a submodule at each call: each user drops its own copy's first.
+    user = (
+        "import sys, lib as own\n"
+        "def late():\n"
+        "    sys.modules.pop(own.__name__ + '.late', None)\n"
+        "    import lib.late\n"
+        "    return lib.late.MAJOR\n"
+    )
     fill_store(
         ("lib", "1.0", {"lib/__init__.py": "", "lib/late.py": "MAJOR = 1\n"}),
         ("lib", "2.0", {"lib/__init__.py": "", "lib/late.py": "MAJOR = 2\n"}),
@@ -132,7 +135,7 @@ def test_two_threads_import_through_both_copies_at_once(
     done = run_hooked(project, "-c", _THREADS)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["[1]", "[2]"]
+    assert done.stdout.split() == ["[1]", "[2]"], done.stderr
 
 
 _SPAWN = """

@@ -15,7 +15,11 @@ A process whose plan has no private copies never calls ``install``: its imports 
 import builtins
 import sys
 from _frozen_importlib import ModuleSpec
-from _frozen_importlib_external import PathFinder
+from _frozen_importlib_external import (  # type: ignore[attr-defined]
+    FileFinder,
+    PathFinder,
+    _get_supported_file_loaders,
+)
 
 from versioned_import._runtime.finder import _normalize
 
@@ -171,7 +175,10 @@ class PrivateFinder:
             if index is None:
                 return None
             copy = view.copies[index]
-            spec = PathFinder.find_spec(fullname, [copy["site"]], target)
+            # Not through sys.path_importer_cache: a copy at the plain version shares its site,
+            # whose finder there answers the plain names only.
+            finder = FileFinder(copy["site"], *_get_supported_file_loaders())
+            spec = finder.find_spec(fullname, target)
             if self._debug:
                 sys.stderr.write(
                     f"vimport: {top} -> private copy {copy['name']} {copy['version']} "
