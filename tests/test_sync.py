@@ -1177,3 +1177,20 @@ def test_offline_sync_splits_from_the_store(
     lock = read_pylock(project / "pylock.toml")
     assert lock.tool is not None
     assert [c["version"] for c in lock.tool["vimport"]["private-copies"]] == ["1.0"]
+
+
+def test_a_locked_split_plans_its_private_copy_from_the_lock(
+    make_project: MakeProject, store: Store
+) -> None:
+    from versioned_import.planner import compute
+
+    project = make_project("app", ["alpha==1.0", "beta>=2"], tool='private-copies = ["beta"]')
+    assert sync(str(project)) == 0
+
+    plan = compute(str(project), store.root)
+
+    assert plan["error"] is None
+    assert [d["version"] for d in plan["dists"] if d["canonical"] == "beta"] == ["2.0"]
+    [scope] = plan["private"]
+    assert [(c["canonical"], c["version"]) for c in scope["copies"]] == [("beta", "1.0")]
+    assert scope["seers"] == ["alpha"]

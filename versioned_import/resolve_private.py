@@ -106,7 +106,9 @@ def resolve_split(
         split: set[str] = {canonicalize_name(r.name) for r in wanted}
         scope_pins = {n: r.entry.version for n, r in plain.items() if n not in split}
         scope_pins.update((n, v) for n, v in (private_pins or {}).items() if n in split)
-        sub = resolve_graph(wanted, index, who, store.root, scope_pins)
+        # A lock's wheel hashes name the plain builds: the split names' copies are others.
+        admitted = {n: h for n, h in (hashes or {}).items() if n not in split}
+        sub = resolve_graph(wanted, StoreIndex(entries, admitted), who, store.root, scope_pins)
         copies, shared = _copies(sub, plain, entries if require_pure else None, who)
         for resolved in shared:
             plain.setdefault(canonicalize_name(resolved.entry.name), resolved)
