@@ -30,7 +30,7 @@ from packaging.utils import canonicalize_name
 from tests.conftest import MakeWheel
 from versioned_import.errors import ResolutionError, StoreError
 from versioned_import.resolve import resolve_from_store as resolve
-from versioned_import.store import Key, Store
+from versioned_import.store import Entry, Key, Store, layout
 from versioned_import.store.install import install_wheel
 
 ROOT = "project"
@@ -105,3 +105,61 @@ def test_resolved_entries_point_into_the_store(store: Store, make_wheel: MakeWhe
     _install_index(store, make_wheel, [{"name": "alpha", "version": "1.0"}])
     (resolved,) = resolve([Requirement("alpha")], store, ROOT)
     assert resolved.entry.path == store.entry_dir(Key("alpha", "1.0", "py3-none-any"))
+
+
+def _fabricate_entries(store: Store, count: int) -> None:
+    """``count`` entries of other names, written directly: thousands cost a second, not an
+    install each."""
+    for i in range(count):
+        name = f"filler-{i:05d}"
+        directory = Path(layout.entry_path(store.root, Key(name, "1.0", "py3-none-any")))
+        directory.mkdir(parents=True)
+        entry = Entry(name, "1.0", "py3-none-any", "", "", 0, "", [])
+        (directory / layout.ENTRY_FILE).write_text(entry.to_json(), encoding="utf-8")
+
+
+def test_resolution_reads_only_the_entries_of_the_names_it_meets(
+    store: Store, make_wheel: MakeWheel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install_index(
+        store,
+        make_wheel,
+        [
+            {"name": "alpha", "version": "1.0", "requires": ["beta"]},
+            {"name": "alpha", "version": "2.0", "requires": ["beta"]},
+            {"name": "beta", "version": "1.0"},
+            {"name": "unasked", "version": "1.0"},
+        ],
+    )
+    _fabricate_entries(store, 3000)
+    read: list[str] = []
+    real_read = Entry.read.__func__  # type: ignore[attr-defined]
+
+    def counting_read(cls: type[Entry], directory: str) -> Entry:
+        read.append(layout.key_of(directory).name)
+        return real_read(cls, directory)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Entry, "read", classmethod(counting_read))
+    resolved = resolve([Requirement("alpha")], store, ROOT)
+    assert [(r.entry.name, r.entry.version) for r in resolved] == [
+        ("alpha", "2.0"),
+        ("beta", "1.0"),
+    ]
+    assert sorted(read) == ["alpha", "alpha", "beta"]
+
+
+def test_an_unsatisfiable_name_lists_what_the_store_holds_of_it(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    # Read lazily, the held versions still include those this interpreter cannot use.
+    _install_index(
+        store,
+        make_wheel,
+        [
+            {"name": "alpha", "version": "1.0", "tag": "py2-none-any"},
+            {"name": "alpha", "version": "1.1"},
+        ],
+    )
+    with pytest.raises(ResolutionError) as excinfo:
+        resolve([Requirement("alpha>=2")], store, ROOT)
+    assert "has 1.0 [py2-none-any], 1.1 [py3-none-any] of alpha" in str(excinfo.value)

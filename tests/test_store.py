@@ -159,6 +159,17 @@ def test_entries_of_an_empty_store_is_empty(store: Store) -> None:
     assert store.entries() == []
 
 
+def test_entries_of_reads_one_name_only(fill_store: FillStore) -> None:
+    store = fill_store(("alpha", "1.0"), ("alpha", "2.0"), ("beta", "1.0"))
+    Path(layout.entries_dir(store.root), "stray").write_text("", encoding="utf-8")
+    assert [(e.name, e.version) for e in store.entries_of("alpha")] == [
+        ("alpha", "1.0"),
+        ("alpha", "2.0"),
+    ]
+    assert store.entries_of("gamma") == []
+    assert store.entries_of("stray") == []  # a file where a name's directory belongs
+
+
 def test_entry_json_round_trips_without_the_path(fill_store: FillStore) -> None:
     (entry,) = fill_store(("demo", "1.0")).entries()
     assert '"path"' not in entry.to_json()

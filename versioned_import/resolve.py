@@ -6,8 +6,9 @@ preferred, and for each version the entry whose wheel tag suits this interpreter
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -54,9 +55,9 @@ class _Candidate:
 
     def dependencies(self) -> list[Requirement]:
         # A candidate with extras pins its own base version, so both resolve to one entry.
-        found = [Requirement(f"{self.name}=={self.version}")] if self.extras else []
+        found = [_requirement(f"{self.name}=={self.version}")] if self.extras else []
         for text in self.entry.requires_dist:
-            requirement = Requirement(text)
+            requirement = _requirement(text)
             if _applies(requirement, self.extras or frozenset({""})):
                 found.append(requirement)
         return found
@@ -75,34 +76,53 @@ def _identify(name: str, extras: Iterable[str]) -> str:
 class StoreIndex:
     """The store's entries usable by this interpreter, by name, best version first.
 
-    ``hashes`` (canonical name to a wheel's sha256, from a lock) admit only the entry of that
-    content for a name. An entry kept by its content (a wheel built from local files) is
-    admitted only that way: no lock naming it, no use."""
+    A name's entries are read the first time the resolver asks for that name: planning reads
+    the entries of the names its resolution meets, never the whole store, so it costs the same
+    against a store of thirty entries as against one of ten thousand. ``hashes`` (canonical
+    name to a wheel's sha256, from a lock) admit only the entry of that content for a name. An
+    entry kept by its content (a wheel built from local files) is admitted only that way: no
+    lock naming it, no use."""
 
-    def __init__(self, entries: Sequence[Entry], hashes: Mapping[str, str]) -> None:
-        rank = {tag: i for i, tag in enumerate(sys_tags())}
-        best: dict[tuple[str, str], tuple[int, Entry]] = {}
+    def __init__(
+        self, entries_of: Callable[[str], Sequence[Entry]], hashes: Mapping[str, str]
+    ) -> None:
+        self._entries_of = entries_of
+        self._hashes = hashes
+        self._usable: dict[str, list[Entry]] = {}
+        self._held: dict[str, list[str]] = {}
         self.other_builds: set[str] = set()
+        """Names read so far that have entries only another build's lock would admit."""
+
+    def usable(self, name: str) -> list[Entry]:
+        """The entries of ``name`` (canonical) this interpreter can use, one per version (the
+        best tag), newest first."""
+        if name not in self._usable:
+            self._read(name)
+        return self._usable[name]
+
+    def held(self, name: str) -> list[str]:
+        """Every entry of ``name``, usable or not, as ``VERSION [TAG]``, for error messages."""
+        if name not in self._held:
+            self._read(name)
+        return self._held[name]
+
+    def _read(self, name: str) -> None:
+        entries = self._entries_of(name)
+        rank = _tag_ranks()
+        best: dict[str, tuple[int, Entry]] = {}
         for entry in entries:
             score = _tag_score(entry.tag, rank)
             if score is None or not _python_ok(entry.requires_python):
                 continue
-            if not _admitted(entry, hashes.get(canonicalize_name(entry.name))):
-                self.other_builds.add(canonicalize_name(entry.name))
+            if not _admitted(entry, self._hashes.get(name)):
+                self.other_builds.add(name)
                 continue
-            key = (canonicalize_name(entry.name), entry.version)
-            if key not in best or score < best[key][0]:
-                best[key] = (score, entry)
-        self.by_name: dict[str, list[Entry]] = {}
-        for (name, _), (_, entry) in best.items():
-            self.by_name.setdefault(name, []).append(entry)
-        for found in self.by_name.values():
-            found.sort(key=lambda e: Version(e.version), reverse=True)
-        self.all_versions: dict[str, list[str]] = {}
-        for entry in entries:
-            self.all_versions.setdefault(canonicalize_name(entry.name), []).append(
-                f"{entry.version} [{entry.tag}]"
-            )
+            if entry.version not in best or score < best[entry.version][0]:
+                best[entry.version] = (score, entry)
+        found = [entry for _, entry in best.values()]
+        found.sort(key=lambda e: _version(e.version), reverse=True)
+        self._usable[name] = found
+        self._held[name] = [f"{entry.version} [{entry.tag}]" for entry in entries]
 
 
 def _admitted(entry: Entry, sha256: str | None) -> bool:
@@ -114,10 +134,28 @@ def _admitted(entry: Entry, sha256: str | None) -> bool:
 def usable_entries(store: Store) -> dict[tuple[str, str], Entry]:
     """The entry this interpreter would use for each (canonical name, version) in the store,
     among those not kept by their content."""
-    index = StoreIndex(store.entries(), {})
-    return {
-        (name, entry.version): entry for name, found in index.by_name.items() for entry in found
-    }
+    by_name: dict[str, list[Entry]] = {}
+    for entry in store.entries():
+        by_name.setdefault(entry.key.name, []).append(entry)
+    index = StoreIndex(lambda name: by_name.get(name, []), {})
+    return {(name, entry.version): entry for name in by_name for entry in index.usable(name)}
+
+
+# Parsed once per process: a resolution meets the same tags, specifiers and requirement lines
+# again and again (the 320-distribution benchmark parses ~1,500 Requires-Dist lines).
+@functools.cache
+def _tag_ranks() -> dict[Tag, int]:
+    return {tag: i for i, tag in enumerate(sys_tags())}
+
+
+@functools.cache
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+@functools.cache
+def _requirement(text: str) -> Requirement:
+    return Requirement(text)
 
 
 def _tag_score(tag: str, rank: Mapping[Tag, int]) -> int | None:
@@ -125,6 +163,7 @@ def _tag_score(tag: str, rank: Mapping[Tag, int]) -> int | None:
     return min(scores) if scores else None
 
 
+@functools.cache
 def _python_ok(requires_python: str | None) -> bool:
     return requires_python is None or SpecifierSet(requires_python).contains(
         _PYTHON_VERSION, prereleases=True
@@ -160,7 +199,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         information: Mapping[str, Iterator[Any]],
         backtrack_causes: Sequence[Any],
     ) -> int:
-        return len(self.index.by_name.get(identifier.partition("[")[0], []))
+        return len(self.index.usable(identifier.partition("[")[0]))
 
     def find_matches(
         self,
@@ -174,8 +213,8 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         name = identifier.partition("[")[0]
         entries = [
             (entry, version)
-            for entry in self.index.by_name.get(name, [])
-            if (version := Version(entry.version)) not in excluded
+            for entry in self.index.usable(name)
+            if (version := _version(entry.version)) not in excluded
             and self.pins.get(name, entry.version) == entry.version
         ]
         # As pip does: pre-releases only when a specifier asks for one, or when nothing else fits.
@@ -231,7 +270,7 @@ def resolve_from_store(
     entry installed from that very wheel.
     """
     store.require()
-    index = StoreIndex(store.entries(), hashes or {})
+    index = StoreIndex(store.entries_of, hashes or {})
     return resolve_graph(requirements, index, root, store.root, pins, prefer=prefer).resolved
 
 
@@ -321,7 +360,7 @@ def _explain(causes: Collection[Any], index: StoreIndex, root: str, store_root: 
         splittable.setdefault(wanted_name, []).append(cause)
     parts = []
     for name, wanted in by_name.items():
-        have = index.all_versions.get(name)
+        have = index.held(name)
         held = ", ".join(have) if have else "no version"
         if name in index.other_builds:
             held += (
@@ -333,7 +372,7 @@ def _explain(causes: Collection[Any], index: StoreIndex, root: str, store_root: 
             "run `vimport sync` in the project to fetch what it needs, or install a matching "
             f"wheel with `vimport install {name}-VERSION-TAG.whl`"
         )
-        if _split_would_solve(splittable[name], index.by_name.get(name, [])):
+        if _split_would_solve(splittable[name], index.usable(name)):
             part += f"; {split_hint(name)}"
         parts.append(part)
     return "; ".join(parts)

@@ -18,7 +18,7 @@ plain version a private copy.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -77,8 +77,7 @@ def resolve_split(
     ``require_pure=False`` lets a compiled copy through, for ``vimport sync`` to look for its
     pure wheel."""
     store.require()
-    entries = store.entries()
-    index = StoreIndex(entries, hashes or {})
+    index = StoreIndex(store.entries_of, hashes or {})
     try:
         whole = resolve_graph(requirements, index, root, store.root, pins, prefer=prefer)
         return Split(whole.resolved, [])
@@ -108,8 +107,9 @@ def resolve_split(
         scope_pins.update((n, v) for n, v in (private_pins or {}).items() if n in split)
         # A lock's wheel hashes name the plain builds: the split names' copies are others.
         admitted = {n: h for n, h in (hashes or {}).items() if n not in split}
-        sub = resolve_graph(wanted, StoreIndex(entries, admitted), who, store.root, scope_pins)
-        copies, shared = _copies(sub, plain, entries if require_pure else None, who)
+        sub_index = StoreIndex(store.entries_of, admitted)
+        sub = resolve_graph(wanted, sub_index, who, store.root, scope_pins)
+        copies, shared = _copies(sub, plain, store.entries_of if require_pure else None, who)
         for resolved in shared:
             plain.setdefault(canonicalize_name(resolved.entry.name), resolved)
         prefix = _prefix(copies)
@@ -125,7 +125,7 @@ def _hoisted(graph: Graph, index: StoreIndex, private: Collection[str]) -> dict[
     wanted = {canonicalize_name(r.name) for reqs in graph.dropped.values() for r in reqs}
     chosen: dict[str, str] = {}
     for name in sorted((wanted & set(private)) - resolved):
-        versions = [Version(e.version) for e in index.by_name.get(name, [])]
+        versions = [Version(e.version) for e in index.usable(name)]
         if versions:
             best = max(versions, key=lambda v: len(_accepting(graph, name, v)))
             chosen[name] = str(best)
@@ -154,10 +154,13 @@ def _excluded(graph: Graph, plain: Mapping[str, Resolved]) -> dict[str, list[Req
 
 
 def _copies(
-    sub: Graph, plain: Mapping[str, Resolved], entries: Sequence[Entry] | None, who: str
+    sub: Graph,
+    plain: Mapping[str, Resolved],
+    entries_of: Callable[[str], Sequence[Entry]] | None,
+    who: str,
 ) -> tuple[list[Resolved], list[Resolved]]:
-    """What of a dependent's own closure is copied (with pure wheels from ``entries``; None
-    takes the chosen wheels as they are), and what is shared."""
+    """What of a dependent's own closure is copied (with pure wheels from ``entries_of``, a
+    name's entries; None takes the chosen wheels as they are), and what is shared."""
     diverged: set[str] = {
         name
         for r in sub.resolved
@@ -176,7 +179,9 @@ def _copies(
         if name not in tainted:
             shared.append(resolved)
             continue
-        entry = resolved.entry if entries is None else _pure_entry(resolved.entry, entries, who)
+        entry = (
+            resolved.entry if entries_of is None else _pure_entry(resolved.entry, entries_of, who)
+        )
         kept = plain.get(name)
         why = f"private copy: {resolved.why}"
         if kept is not None and name in diverged:
@@ -187,14 +192,12 @@ def _copies(
     return copies, shared
 
 
-def _pure_entry(entry: Entry, entries: Sequence[Entry], who: str) -> Entry:
+def _pure_entry(entry: Entry, entries_of: Callable[[str], Sequence[Entry]], who: str) -> Entry:
     if is_pure(entry.tag):
         return entry
     name = canonicalize_name(entry.name)
-    for other in entries:
-        if (canonicalize_name(other.name), other.version) == (name, entry.version) and is_pure(
-            other.tag
-        ):
+    for other in entries_of(name):
+        if other.version == entry.version and is_pure(other.tag):
             return other
     raise ResolutionError(
         f"{entry.name} {entry.version} cannot be a private copy for {who}: its wheel "

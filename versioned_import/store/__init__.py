@@ -113,6 +113,11 @@ class Store:
         """Every published entry, sorted by name, version and tag."""
         return [Entry.read(path) for path in layout.entry_dirs(self.root)[0].values()]
 
+    def entries_of(self, name: str) -> list[Entry]:
+        """The published entries of the distribution ``name`` (canonical), sorted by version
+        and tag; only that name's entries are read."""
+        return [Entry.read(path) for path in layout.entry_dirs_of(self.root, name).values()]
+
     @contextlib.contextmanager
     def adding(self, key: Key) -> Iterator[Addition | None]:
         """Build the entry ``key`` privately, then publish it whole.

@@ -34,6 +34,7 @@ __all__ = [
     "content_key",
     "entries_dir",
     "entry_dirs",
+    "entry_dirs_of",
     "entry_path",
     "generation_file",
     "key_of",
@@ -118,12 +119,24 @@ def entry_dirs(root: str) -> tuple[dict[Key, str], list[str]]:
     Read from directory names alone, so a damaged ``entry.json`` hides no entry."""
     entries: dict[Key, str] = {}
     strays: list[str] = []
-    top = entries_dir(root)
-    for name in _subdirs(top, strays):
-        for version in _subdirs(os.path.join(top, name), strays):
-            for tag in _subdirs(os.path.join(top, name, version), strays):
-                entries[Key(name, version, tag)] = os.path.join(top, name, version, tag)
+    for name in _subdirs(entries_dir(root), strays):
+        entries.update(_entry_dirs_of(root, name, strays))
     return entries, strays
+
+
+def entry_dirs_of(root: str, name: str) -> dict[Key, str]:
+    """The entry directories of the distribution ``name`` (canonical) by their keys: a walk of
+    that name's directory alone, so its cost does not grow with the rest of the store."""
+    return _entry_dirs_of(root, name, [])
+
+
+def _entry_dirs_of(root: str, name: str, strays: list[str]) -> dict[Key, str]:
+    entries: dict[Key, str] = {}
+    top = os.path.join(entries_dir(root), name)
+    for version in _subdirs(top, strays):
+        for tag in _subdirs(os.path.join(top, version), strays):
+            entries[Key(name, version, tag)] = os.path.join(top, version, tag)
+    return entries
 
 
 def _subdirs(directory: str, strays: list[str]) -> list[str]:
@@ -138,10 +151,11 @@ def _subdirs(directory: str, strays: list[str]) -> list[str]:
 
 
 def list_names(directory: str) -> list[str]:
-    """The names in ``directory``, sorted, hidden ones skipped; none when it does not exist."""
+    """The names in ``directory``, sorted, hidden ones skipped; none when it does not exist or
+    is not a directory."""
     try:
         return sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
 
 
