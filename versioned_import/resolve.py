@@ -184,9 +184,11 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         self.drop = drop
         self.dropped: dict[tuple[str, Version], list[Requirement]] = {}
         # resolvelib asks the same question again every round (~380,000 times for 320
-        # distributions). Keyed by id(): each value keeps its requirement alive, so no other
-        # object can take that id while the entry exists.
-        self._satisfied: dict[tuple[int, str, Version], tuple[Requirement, bool]] = {}
+        # distributions). Keyed by the ids of the requirement and of the candidate's entry (the
+        # answer depends only on its name and version; ints hash faster than a Version): each
+        # value keeps its requirement alive, and the index its entries, so no other object can
+        # take either id while the cache exists.
+        self._satisfied: dict[tuple[int, int], tuple[Requirement, bool]] = {}
 
     def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
         return _identify(requirement_or_candidate.name, requirement_or_candidate.extras)
@@ -232,13 +234,14 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         return []
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
-        key = (id(requirement), candidate.name, candidate.version)
-        if key not in self._satisfied:
+        key = (id(requirement), id(candidate.entry))
+        found = self._satisfied.get(key)
+        if found is None:
             satisfied = canonicalize_name(requirement.name) == candidate.name and (
                 requirement.specifier.contains(candidate.version, prereleases=True)
             )
-            self._satisfied[key] = (requirement, satisfied)
-        return self._satisfied[key][1]
+            found = self._satisfied[key] = (requirement, satisfied)
+        return found[1]
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         found = candidate.dependencies()
