@@ -208,6 +208,21 @@ def test_show_lists_private_copies_and_who_sees_them(
     assert copy["why"].startswith("private copy: old-user 1.0 requires lib<2; lib 2.0 keeps")
 
 
+def test_tree_draws_a_private_copy_under_those_that_see_it(
+    fill_store: FillStore, make_project: MakeProject, capsys: Capture
+) -> None:
+    store = fill_store(
+        ("lib", "1.0"), ("lib", "2.0"), ("old-user", "1.0", None, {"requires": ["lib<2"]})
+    )
+    project = make_project("app", ["lib>=2", "old-user"], tool='private-copies = ["lib"]')
+
+    assert main(["--store", store.root, "tree", str(project)]) == 0
+
+    assert capsys.readouterr().out == (
+        "app v0.1\n├── lib v2.0\n└── old-user v1.0\n    └── lib v1.0 (private copy)\n"
+    )
+
+
 def test_show_finds_the_project_from_the_cwd(
     resolved_project: tuple[Path, Store], monkeypatch: pytest.MonkeyPatch, capsys: Capture
 ) -> None:

@@ -18,11 +18,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 if TYPE_CHECKING:
-    from versioned_import._runtime.plan import Plan
+    from versioned_import._runtime.plan import Dist, Plan, Scope
 
 __all__ = ["Graph", "Node", "build", "chains", "draw", "of_plan"]
 
 _REPEATED = " (*)"
+_PRIVATE = " (private copy)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Node:
     version: str
     requires: tuple[Requirement, ...]
     """Its Requires-Dist, all of them: ``build`` picks those that apply."""
+    private: bool = False
+    """A private copy: only the distributions that require it by their own range see it."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Graph:
         if not name:
             return f"{self.project} v{self.version}" if self.version else self.project
         node = self.nodes[name]
-        return f"{node.name} v{node.version}"
+        return f"{node.name} v{node.version}{_PRIVATE if node.private else ''}"
 
     def inverted(self) -> dict[str, dict[str, Requirement]]:
         found: dict[str, dict[str, Requirement]] = {name: {} for name in self.nodes}
@@ -69,18 +72,43 @@ def of_plan(plan: Plan) -> Graph:
 
     lock = read_lock(project.lock_file(plan["project"]))
     manifest = project.manifest_for(plan["project"], lock.read_as() if lock else None)
-    nodes = {}
-    for dist in plan["dists"]:
-        if dist["tag"] == EDITABLE_TAG:
-            continue  # the project's own distribution: the root itself, not in the store
+
+    def node(dist: Dist, private: bool = False) -> Node:
         entry = Entry.read(os.path.dirname(dist["site"]))
         requires = tuple(Requirement(r) for r in entry.requires_dist)
-        nodes[dist["canonical"]] = Node(dist["name"], dist["version"], requires)
+        return Node(dist["name"], dist["version"], requires, private)
+
+    # The project's own distribution is the root itself, not in the store.
+    nodes = {d["canonical"]: node(d) for d in plan["dists"] if d["tag"] != EDITABLE_TAG}
+    copies = {
+        f"{d['canonical']}@{scope['prefix']}": node(d, private=True)
+        for scope in plan["private"]
+        for d in scope["copies"]
+    }
     # A lock with no manifest requirements beside it is the list itself (as the planner has it).
     requirements = manifest.requirements or [
         Requirement(f"{n.name}=={n.version}") for n in nodes.values()
     ]
-    return build(manifest.name, manifest.version, requirements, nodes)
+    graph = build(manifest.name, manifest.version, requirements, {**nodes, **copies})
+    for scope in plan["private"]:
+        _see_copies(graph, plan, scope)
+    return graph
+
+
+def _see_copies(graph: Graph, plan: Plan, scope: Scope) -> None:
+    """Point the requirements of the distributions that see ``scope``'s copies (and of the
+    copies themselves) at the copies instead of the plain distributions of those names."""
+    keys = {d["canonical"]: f"{d['canonical']}@{scope['prefix']}" for d in scope["copies"]}
+    seers = {
+        plan["dists"][i]["canonical"]
+        for name in scope["seers"]
+        for i in plan["modules"].get(name, [])
+    }
+    for parent in seers | set(keys.values()):
+        children = graph.edges.get(parent, {})
+        for name, key in keys.items():
+            if name in children and key != parent:
+                children[key] = children.pop(name)
 
 
 def build(
