@@ -8,9 +8,7 @@ only, and the next install removes it.
 
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import os
 import posixpath
 import zipfile
@@ -19,6 +17,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from versioned_import.store import Entry, Store, layout
+from versioned_import.wheelbuild import record_hash
 
 __all__ = [
     "Snapshot",
@@ -59,11 +58,6 @@ def assert_nothing_written(store: Store) -> None:
     assert staging_leftovers(store) == []
 
 
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return f"sha256={digest.decode('ascii')}"
-
-
 def _assert_entry_whole(directory: str, name: str, version: str, tag: str) -> Entry:
     entry = Entry.read(directory)  # raises StoreError for a missing or partial entry.json
     assert (canonicalize_name(entry.name), entry.version, entry.tag) == (name, version, tag)
@@ -78,7 +72,7 @@ def _assert_entry_whole(directory: str, name: str, version: str, tag: str) -> En
         if digest:
             with open(full, "rb") as f:
                 data = f.read()
-            assert (_record_hash(data), len(data)) == (digest, int(size)), f"{full} differs"
+            assert (record_hash(data), len(data)) == (digest, int(size)), f"{full} differs"
     return entry
 
 
