@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.fs import make_dirs, sha256_hex, write_atomic
 
 
 @pytest.fixture
@@ -68,3 +69,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         write_atomic(str(target), b"new", durable=durable)
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["file"]
+
+
+@pytest.mark.parametrize("data", [b"", b"abc", "/projects/é".encode(), bytes(range(256)) * 99])
+def test_sha256_hex_is_hashlibs(data: bytes) -> None:
+    assert sha256_hex(data) == hashlib.sha256(data).hexdigest()

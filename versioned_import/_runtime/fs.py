@@ -7,7 +7,7 @@ every interpreter start.
 
 import os
 
-__all__ = ["DIR_MODE", "FILE_MODE", "make_dirs", "write_atomic"]
+__all__ = ["DIR_MODE", "FILE_MODE", "make_dirs", "sha256_hex", "write_atomic"]
 
 DIR_MODE = 0o755
 FILE_MODE = 0o644
@@ -48,3 +48,17 @@ def write_atomic(path: str, data: bytes, mode: int = FILE_MODE, *, durable: bool
         except OSError:
             pass
         raise
+
+
+def sha256_hex(data: bytes) -> str:
+    """``hashlib.sha256(data).hexdigest()``, from CPython's built-in implementation where there
+    is one: importing ``hashlib`` loads OpenSSL (~4 ms), which a new project's first run, planned
+    in-process, would pay for two hashes."""
+    for module in ("_sha2", "_sha256"):  # 3.12 on, before
+        try:
+            return str(__import__(module).sha256(data).hexdigest())
+        except ImportError:
+            continue
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()

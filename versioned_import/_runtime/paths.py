@@ -8,9 +8,28 @@ keeps them equal to what ``platformdirs`` says.
 import os
 import sys
 
-__all__ = ["APP_NAME", "default_store", "plans_dir", "store_root", "user_cache_dir"]
+__all__ = [
+    "APP_NAME",
+    "ENTRY_FILE",
+    "LOCK",
+    "MANIFEST",
+    "SITE_DIR",
+    "default_store",
+    "entries_dir",
+    "generation_file",
+    "import_roots",
+    "plans_dir",
+    "roots_dir",
+    "store_root",
+    "user_cache_dir",
+]
 
 APP_NAME = "versioned-import"
+MANIFEST = "pyproject.toml"
+LOCK = "pylock.toml"
+# The parts of the store's layout (``store/layout.py``) that planning at start-up reads.
+ENTRY_FILE = "entry.json"
+SITE_DIR = "site"
 
 
 def _xdg(variable: str, fallback: str) -> str:
@@ -54,3 +73,23 @@ def store_root() -> str:
 def plans_dir() -> str:
     """Where this user's interpreters keep their plans, one directory per interpreter kind."""
     return os.path.join(user_cache_dir(), "plans")
+
+
+def entries_dir(store: str) -> str:
+    return os.path.join(store, "entries")
+
+
+def generation_file(store: str) -> str:
+    """Rewritten on every change of the store: every plan depends on it."""
+    return os.path.join(store, "generation")
+
+
+def roots_dir(store: str) -> str:
+    """One file per project that resolved against the store, for gc."""
+    return os.path.join(store, "roots")
+
+
+def import_roots(project_dir: str) -> list[str]:
+    """Where a project's own code imports from: ``src/`` when it exists, else the root."""
+    src = os.path.join(project_dir, "src")
+    return [src] if os.path.isdir(src) else [project_dir]

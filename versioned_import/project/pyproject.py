@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from versioned_import._runtime.paths import LOCK, MANIFEST, import_roots
 from versioned_import.errors import ManifestError
 from versioned_import.project.manifest import (
     Manifest,
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LOCK", "MANIFEST", "import_roots", "read_manifest"]
 
-MANIFEST = "pyproject.toml"
-LOCK = "pylock.toml"
 _KNOWN_KEYS = {
     "system-site-packages",
     "extras",
@@ -262,9 +261,3 @@ class Files:
         requirement = path_requirement(path, editable, where, self.local, self.problems)
         if requirement is not None:
             self.into.append(requirement)
-
-
-def import_roots(project_dir: str) -> list[str]:
-    """Where the project's own code imports from: ``src/`` when it exists, else the root."""
-    src = os.path.join(project_dir, "src")
-    return [src] if os.path.isdir(src) else [project_dir]

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.roots import add_root
 from versioned_import.errors import StoreError
 from versioned_import.store import layout
 from versioned_import.store.layout import Key
@@ -237,17 +238,8 @@ class Store:
         return target
 
     def add_root(self, project: str) -> None:
-        """Remember ``project`` as a user of the store (gc keeps what it resolves to).
-
-        A store that cannot be written (a read-only mount) has no roots to keep."""
-        import hashlib
-
-        directory = layout.roots_dir(self.root)
-        path = os.path.join(directory, hashlib.sha256(project.encode()).hexdigest()[:32])
-        with contextlib.suppress(OSError):
-            if not os.path.exists(path):
-                make_dirs(directory)
-                write_atomic(path, f"{project}\n".encode())
+        """Remember ``project`` as a user of the store (gc keeps what it resolves to)."""
+        add_root(self.root, project)
 
     def roots(self) -> dict[str, str]:
         """Every remembered project: root file -> project path."""

@@ -25,6 +25,14 @@ import base64
 import os
 from typing import NamedTuple
 
+from versioned_import._runtime.paths import (
+    ENTRY_FILE,
+    SITE_DIR,
+    entries_dir,
+    generation_file,
+    roots_dir,
+)
+
 __all__ = [
     "BIN_DIR",
     "ENTRY_FILE",
@@ -49,8 +57,6 @@ __all__ = [
     "wheel_tag",
 ]
 
-ENTRY_FILE = "entry.json"
-SITE_DIR = "site"
 BIN_DIR = "bin"
 SCHEMES = {
     "purelib": SITE_DIR,
@@ -73,12 +79,8 @@ class Key(NamedTuple):
     """The wheel's compressed tag set, e.g. ``py3-none-any``."""
 
 
-def entries_dir(root: str) -> str:
-    return os.path.join(root, "entries")
-
-
 def entry_path(root: str, key: Key) -> str:
-    return os.path.join(root, "entries", *key)
+    return os.path.join(entries_dir(root), *key)
 
 
 def key_of(entry: str) -> Key:
@@ -171,10 +173,6 @@ def record_digest(digest: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}={base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
 
 
-def generation_file(root: str) -> str:
-    return os.path.join(root, "generation")
-
-
 def third_party_marker(root: str) -> str:
     """A ``pyvenv.cfg`` at the store's root: coverage.py counts every directory on ``sys.path``
     below one as installed, third-party code, as it counts a venv's site-packages."""
@@ -187,10 +185,6 @@ def staging_dir(root: str) -> str:
 
 def mutex_dir(root: str) -> str:
     return os.path.join(root, "locks")
-
-
-def roots_dir(root: str) -> str:
-    return os.path.join(root, "roots")
 
 
 def trash_dir(root: str) -> str:
