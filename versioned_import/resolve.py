@@ -325,30 +325,45 @@ def resolve_graph(
 
 
 class _Chains:
-    """Why each identifier is in the result: the first requirement chain from the root."""
+    """Why each identifier is in the result: the shortest requirement chain from the root, and
+    among dependents at one depth the first by identifier. ``_runtime.quickplan`` follows the
+    same rule, so a project planned there explains itself in the same words."""
 
     def __init__(self, criteria: Mapping[str, Any], root: str) -> None:
         self.criteria = criteria
         self.root = root
         self.memo: dict[str, str] = {}
+        self.depth = self._depths()
 
-    def why(self, identifier: str, seen: frozenset[str] = frozenset()) -> str:
-        if identifier not in self.memo:
-            # A direct requirement of the root explains best, so it is looked at first.
-            infos = sorted(
-                self.criteria[identifier].information, key=lambda i: i.parent is not None
-            )
-            text = ""
-            for info in infos:
+    def _depths(self) -> dict[str, int]:
+        dependents: dict[str, list[str]] = {}
+        frontier = []
+        for identifier, criterion in self.criteria.items():
+            for info in criterion.information:
                 if info.parent is None:
-                    text = f"{self.root} requires {info.requirement}"
-                    break
-                parent = _identify(info.parent.name, info.parent.extras)
-                if parent not in seen:
-                    before = self.why(parent, seen | {identifier})
-                    by = f"{info.parent.entry.name} {info.parent.version}"
-                    text = f"{before} -> {by} requires {info.requirement}"
-                    break
+                    frontier.append(identifier)
+                else:
+                    parent = _identify(info.parent.name, info.parent.extras)
+                    dependents.setdefault(parent, []).append(identifier)
+        depth = dict.fromkeys(frontier, 0)
+        while frontier:
+            reached = [d for i in frontier for d in dependents.get(i, []) if d not in depth]
+            for identifier in reached:
+                depth.setdefault(identifier, depth[frontier[0]] + 1)
+            frontier = list(dict.fromkeys(reached))
+        return depth
+
+    def why(self, identifier: str) -> str:
+        if identifier not in self.memo:
+            infos = self.criteria[identifier].information
+            direct = [info for info in infos if info.parent is None]
+            if direct:
+                text = f"{self.root} requires {direct[0].requirement}"
+            else:
+                parents = [(_identify(i.parent.name, i.parent.extras), i) for i in infos]
+                parent, info = min(parents, key=lambda p: (self.depth[p[0]], p[0]))
+                by = f"{info.parent.entry.name} {info.parent.version}"
+                text = f"{self.why(parent)} -> {by} requires {info.requirement}"
             self.memo[identifier] = text
         return self.memo[identifier]
 
