@@ -20,7 +20,6 @@ from collections.abc import Sequence
 
 from versioned_import._runtime.fs import make_dirs
 from versioned_import._runtime.paths import user_cache_dir
-from versioned_import.engine.pip import install_into
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter
 
@@ -66,6 +65,10 @@ def build_env(requirements: Sequence[str], reporter: Reporter, *, offline: bool 
         try:
             if requirements:  # an in-tree backend (backend-path) may need nothing
                 reporter.step(f"Installing the build requirements {', '.join(requirements)}")
+                # Imported here: the planner imports this module for every project with a build
+                # system, and pip's engine brings urllib, ssl and http (~25 ms) it rarely needs.
+                from versioned_import.engine.pip import install_into
+
                 install_into(requirements, staging, reporter)
                 reporter.done(f"Installed the build requirements {', '.join(requirements)}")
             restrict(staging)
