@@ -70,19 +70,30 @@ def test_the_checks_catch_a_broken_bundle(source: str, found: str) -> None:
     assert any(found in problem for problem in problems), problems
 
 
-def test_a_lazy_module_is_compiled_only_when_first_asked_for_and_sees_the_joined_names() -> None:
-    namespace: dict[str, object] = {"__name__": RUNTIME_MODULE}
-    source = bundle.runtime_source()
-    exec(compile(source, f"{RUNTIME_MODULE}.py", "exec"), namespace)
+def test_lazy_modules_define_what_they_use_with_the_joined_names() -> None:
+    runtime = bundle.runtime_source()
+    for module, source in bundle.lazy_sources().items():
+        assert source.startswith(bundle.MARKER)
+        assert _problems(runtime + source) == [], module
+
+
+def test_a_lazy_module_is_loaded_from_its_file_only_when_first_asked_for(tmp_path: Path) -> None:
+    runtime = tmp_path / f"{RUNTIME_MODULE}.py"
+    runtime.write_text(bundle.runtime_source())
+    for module, source in bundle.lazy_sources().items():
+        (tmp_path / bundle.lazy_file(RUNTIME_MODULE, module)).write_text(source)
+    namespace: dict[str, object] = {"__name__": RUNTIME_MODULE, "__file__": str(runtime)}
+    exec(compile(runtime.read_text(), str(runtime), "exec"), namespace)
     assert namespace["_LAZY_LOADED"] == {}
-    assert "install_private = _lazy('private', 'install_private')" in source
+    assert "install_private = _lazy('private', 'install_private')" in runtime.read_text()
 
     install = namespace["_lazy"]("private", "install_private")  # type: ignore[operator]
 
     assert callable(install)
-    loaded, sources = namespace["_LAZY_LOADED"], namespace["_LAZY_SOURCES"]
+    loaded = namespace["_LAZY_LOADED"]
     assert isinstance(loaded, dict) and set(loaded) == {"private"}
-    assert isinstance(sources, dict) and _problems(source + sources["private"]) == []
+    # It sees the joined modules' names without importing them.
+    assert loaded["private"]["signature"] is namespace["signature"]
 
 
 def test_the_runtime_bundle_runs_on_its_own_and_defines_start() -> None:

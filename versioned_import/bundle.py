@@ -6,8 +6,9 @@ modules. The rules follow from the package, not from markers: every module of ``
 except ``discover`` is joined, dependencies first; every import from ``versioned_import`` is
 dropped (the names it brought are then defined earlier in the same file); names imported from
 the top package itself (``__version__``) are injected as literals. Modules only some processes
-need (``LAZY``) are kept in the file as source and compiled when first asked for: an import
-from one becomes ``name = _lazy(module, name)``. ``tests/test_bundle.py`` fails when the joined
+need (``LAZY``) are written to files of their own beside it (``lazy_sources``), compiled by
+``vimport hook install`` like it, and loaded when first asked for: an import from one becomes
+``name = _lazy(module, name)``. ``tests/test_bundle.py`` fails when the joined
 source uses a name it does not define or imports anything outside the standard library.
 """
 
@@ -19,7 +20,15 @@ from pathlib import Path
 import versioned_import
 from versioned_import.errors import HookError
 
-__all__ = ["LAZY", "MARKER", "runtime_modules", "runtime_source", "sitecustomize_source"]
+__all__ = [
+    "LAZY",
+    "MARKER",
+    "lazy_file",
+    "lazy_sources",
+    "runtime_modules",
+    "runtime_source",
+    "sitecustomize_source",
+]
 
 MARKER = "# versioned-import hook"
 PACKAGE = "versioned_import"
@@ -27,19 +36,25 @@ RUNTIME_PACKAGE = f"{PACKAGE}._runtime"
 DISCOVER = "discover"
 """Copied into the sitecustomize itself, so a process outside any project imports nothing."""
 SITECUSTOMIZE = "sitecustomize.py"
-LAZY = ("private",)
-"""Runtime modules that only some projects use (private copies): every other project would pay
-~50 us at each start to unmarshal and define them."""
+LAZY = ("private", "quickplan", "pep508", "roots")
+"""Runtime modules that only some starts use (private copies, planning a new project): every
+other start would pay ~50 us each to unmarshal and define them."""
 _LAZY_LOADER = '''
 _LAZY_LOADED = {}
 
 
 def _lazy(module, name):
-    """``name`` of the lazily compiled ``module``, which sees every name of this file."""
+    """``name`` of the lazily loaded ``module``, which sees every name of this file. Its source
+    lies beside this file and its bytecode in ``__pycache__``, both written by ``vimport hook
+    install``: loading it costs an unmarshal (compiling the planner's ~600 lines, 10-30 ms)."""
     namespace = _LAZY_LOADED.get(module)
     if namespace is None:
+        from _frozen_importlib_external import SourceFileLoader
+
+        path = os.path.join(os.path.dirname(__file__), f"{__name__}_{module}.py")
+        loader = SourceFileLoader(f"{__name__}_{module}", path)
         namespace = dict(globals())
-        exec(compile(_LAZY_SOURCES[module], f"<{__name__}: {module}>", "exec"), namespace)
+        exec(loader.get_code(loader.name), namespace)
         _LAZY_LOADED[module] = namespace
     return namespace[name]
 '''
@@ -78,10 +93,24 @@ def runtime_source() -> str:
         injected.update(_top_package_names(source))
         parts.append(f"\n# --- {RUNTIME_PACKAGE}.{name} ---\n{_without_own_imports(source)}")
     header = "".join(f"{name} = {value!r}\n" for name, value in sorted(injected.items()))
-    lazy = {name: _without_own_imports(_source(name)) for name in LAZY}
-    parts.append(f"\n# --- compiled when first used: {', '.join(LAZY)} ---\n")
-    parts.append(f"_LAZY_SOURCES = {lazy!r}\n{_LAZY_LOADER}")
+    parts.append(f"\n# --- loaded when first used, from files of their own: {', '.join(LAZY)}\n")
+    parts.append(_LAZY_LOADER)
     return parts[0] + header + "".join(parts[1:])
+
+
+def lazy_file(runtime_module: str, module: str) -> str:
+    """The file name of the lazy ``module`` beside the runtime module ``runtime_module``."""
+    return f"{runtime_module}_{module}.py"
+
+
+def lazy_sources() -> dict[str, str]:
+    """The source of each ``LAZY`` module, run by ``_lazy`` in a copy of the runtime module's
+    namespace."""
+    return {
+        name: f"{MARKER}: written by `vimport hook install` from {RUNTIME_PACKAGE}.{name}\n"
+        + _without_own_imports(_source(name))
+        for name in LAZY
+    }
 
 
 def sitecustomize_source(paths: list[str], chained: str) -> str:

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from versioned_import._runtime.activate import PTH_MODULE, RUNTIME_MODULE, START_FUNCTION
 from versioned_import._runtime.fs import make_dirs, write_atomic
-from versioned_import.bundle import MARKER, SITECUSTOMIZE, runtime_source, sitecustomize_source
+from versioned_import.bundle import (
+    MARKER,
+    SITECUSTOMIZE,
+    lazy_file,
+    lazy_sources,
+    runtime_source,
+    sitecustomize_source,
+)
 from versioned_import.errors import HookError
 
 __all__ = [
@@ -134,6 +141,8 @@ def install(python: str, site_dir: str | None = None) -> str:
     uninstall(str(site))
     _precompile(paths[0])
     _write(site / f"{RUNTIME_MODULE}.py", runtime_source())
+    for module, source in lazy_sources().items():
+        _write(site / lazy_file(RUNTIME_MODULE, module), source)
     shadow = _shadowing_sitecustomize(python, site)
     if shadow:
         _write(site / f"{PTH_MODULE}.py", sitecustomize_source(paths, ""))
@@ -188,7 +197,8 @@ def uninstall(site_dir: str) -> list[str]:
     """Remove the hook from ``site_dir`` and restore a chained sitecustomize; what was done."""
     site = Path(site_dir)
     done = []
-    for name in (PTH_FILE, f"{PTH_MODULE}.py", f"{RUNTIME_MODULE}.py"):
+    lazy = sorted(p.name for p in site.glob(lazy_file(RUNTIME_MODULE, "*")) if _is_ours(p))
+    for name in (PTH_FILE, f"{PTH_MODULE}.py", f"{RUNTIME_MODULE}.py", *lazy):
         if (site / name).exists():
             _remove(site / name)
             done.append(f"removed {site / name}")

@@ -7,13 +7,16 @@ plan writes nothing: the hook saves it, and remembers the project as a root of t
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import sys
 from typing import TYPE_CHECKING
 
 from versioned_import import __version__, project
-from versioned_import._runtime.plan import FORMAT, signature
+from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.plan import FORMAT, interpreter_file, signature
+from versioned_import._runtime.quickplan import interpreter_key
 from versioned_import.store import layout
 
 if TYPE_CHECKING:
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from versioned_import.resolve import Resolved
     from versioned_import.resolve_private import Scope
 
-__all__ = ["compute", "compute_for_use", "main"]
+__all__ = ["compute", "compute_for_use", "main", "record_interpreter"]
 
 
 def compute(target: str, store: str, *, own: bool = True) -> Plan:
@@ -192,7 +195,28 @@ def compute_for_use(target: str, store: str) -> Plan:
     return plan
 
 
+def record_interpreter() -> None:
+    """Record this interpreter's wheel tags and marker environment for ``quickplan``, which
+    cannot import ``packaging``; once, until the interpreter or the C library changes."""
+    from packaging.markers import default_environment
+    from packaging.tags import sys_tags
+
+    path, key = interpreter_file(), interpreter_key()
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError), open(path, "rb") as f:
+        if marshal.loads(f.read()).get("key") == key:
+            return
+    record = {
+        "key": key,
+        "tags": {str(tag): rank for rank, tag in enumerate(sys_tags())},
+        "environment": dict(default_environment()),
+    }
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
+        make_dirs(os.path.dirname(path))
+        write_atomic(path, marshal.dumps(record))
+
+
 def main() -> None:
     """The child's side of ``compute_in_child``: ``argv`` is ``[project, store]``."""
     target, store = sys.argv[1:3]
     sys.stdout.buffer.write(marshal.dumps(dict(compute_for_use(target, store))))
+    record_interpreter()

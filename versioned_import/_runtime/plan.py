@@ -80,7 +80,16 @@ if TYPE_CHECKING:
         """Empty unless ``[tool.vimport] private-copies`` split a conflict."""
 
 
-__all__ = ["FORMAT", "PLANNER", "compute_in_child", "load_fresh", "plan_file", "save", "signature"]
+__all__ = [
+    "FORMAT",
+    "PLANNER",
+    "compute_in_child",
+    "interpreter_file",
+    "load_fresh",
+    "plan_file",
+    "save",
+    "signature",
+]
 
 FORMAT = 6
 PLANNER = "versioned_import.planner"
@@ -107,11 +116,20 @@ def _fnv1a(text: str) -> str:
     return f"{value:016x}"
 
 
+def _flavour() -> str:
+    return os.path.join(plans_dir(), f"{sys.implementation.cache_tag}-{sys.platform}")
+
+
 def plan_file(project: str, store: str) -> str:
     """Where this interpreter keeps the plan of ``project`` against ``store``."""
-    flavour = f"{sys.implementation.cache_tag}-{sys.platform}"
     key = _fnv1a(f"{project}\0{store}\0{sys.executable}")
-    return os.path.join(plans_dir(), flavour, f"{key}.plan")
+    return os.path.join(_flavour(), f"{key}.plan")
+
+
+def interpreter_file() -> str:
+    """Where the full planner records this interpreter's wheel tags and marker environment, for
+    ``quickplan``."""
+    return os.path.join(_flavour(), f"{_fnv1a(sys.executable)}.interpreter")
 
 
 def load_fresh(project: str, store: str) -> "Plan | None":

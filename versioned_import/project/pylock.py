@@ -8,12 +8,12 @@ lock``, ``uv export``, pdm) carries no such hash and is taken as it is.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from versioned_import._runtime.fs import write_atomic
+from versioned_import._runtime.quickplan import lock_environment
 from versioned_import.engine import Artifact, Pick
 from versioned_import.engine.lockfile import UnusableLock, picks_from_pylock
 from versioned_import.errors import ManifestError
@@ -180,7 +180,7 @@ def write_lock(
             entries.append(Package(name=name, version=version, sdist=sdist))
     pylock = Pylock(
         lock_version=Version("1.0"),
-        environments=[Marker(_this_environment())],
+        environments=[Marker(lock_environment())],
         requires_python=SpecifierSet(manifest.requires_python)
         if manifest.requires_python
         else None,
@@ -243,14 +243,3 @@ def _wheel_table(artifact: Artifact) -> dict[str, Any]:
         table["size"] = artifact.size
     table["hashes"] = {"sha256": artifact.sha256}
     return table
-
-
-def _this_environment() -> str:
-    """A marker for the interpreters this lock was resolved for: same Python, same platform."""
-    import platform
-
-    version = ".".join(map(str, sys.version_info[:2]))
-    return (
-        f'implementation_name == "{sys.implementation.name}" and python_version == "{version}" '
-        f'and sys_platform == "{sys.platform}" and platform_machine == "{platform.machine()}"'
-    )

@@ -1,0 +1,204 @@
+"""Planning a pinned project in-process gives the plan the full planner gives, or gives up."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MakeProject, MakeWheel
+from versioned_import import planner
+from versioned_import._runtime import quickplan
+from versioned_import._runtime.plan import interpreter_file
+from versioned_import._runtime.roots import root_file
+from versioned_import.engine import Artifact, Pick
+from versioned_import.project import manifest_for
+from versioned_import.project.pylock import write_lock
+from versioned_import.store import Store
+from versioned_import.store.install import install_wheel
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+# A graph with what the quick planner must get right: markers that apply and that do not, an
+# extra's requirement, a name reached at two depths and twice at one depth, a better tag and an
+# entry this interpreter cannot use.
+GRAPH: list[tuple[str, str, list[str], dict[str, object]]] = [
+    ("top", "1.0", ["mid-a==1.0", "Mid_B>=1", 'leaf<3,>=1.5; python_version >= "3"'], {}),
+    ("mid-a", "1.0", ["leaf>=1", 'never; python_version < "3"', 'fast; extra == "speed"'], {}),
+    ("Mid_B", "1.0", ["leaf!=2.1", "deep~=1.0"], {}),
+    ("deep", "1.2", ['leaf; sys_platform != "nonesuch"'], {}),
+    ("leaf", "2.0", [], {}),
+    ("leaf", "2.0", [], {"tag": f"cp{PY.replace('.', '')}-none-any"}),
+    ("leaf", "2.1", [], {}),
+    ("other", "1.0", [], {"tag": "py2-none-any"}),
+    ("pre", "1.0rc1", [], {}),
+]
+PINS = ["top==1.0", "mid-a==1.0", "Mid_B==1.0", "deep==1.2", "leaf==2.0"]
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    planner.record_interpreter()
+    return cache
+
+
+@pytest.fixture
+def wheels(make_wheel: MakeWheel) -> list[Path]:
+    found = []
+    for name, version, requires, options in GRAPH:
+        found.append(make_wheel(name, version, requires=requires, **options))
+    return found
+
+
+@pytest.fixture
+def filled(store: Store, wheels: list[Path]) -> Store:
+    for wheel in wheels:
+        install_wheel(store, str(wheel))
+    return store
+
+
+def _same(project: Path, store: Store) -> None:
+    quick, why_not = quickplan.plan_pinned(str(project), store.root)
+    assert quick is not None, why_not
+    assert quick == planner.compute(str(project), store.root)
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "tool", "extra"),
+    [
+        (PINS, "", ""),
+        ([*PINS, "pre==1.0rc1"], "system-site-packages = true", ""),
+        (["top==1.0", "deep==1.2; python_version >= '3'", *PINS[1:3], "leaf==2.0"], "", ""),
+        (["leaf==2.0", "nothing==1; python_version < '3'"], "", ""),
+        (PINS[:-1], "", '[dependency-groups]\ndev = ["leaf==2"]\ndocs = ["sphinx"]\n'),
+        (["leaf == 2.0.0"], "", "[tool.ruff]\nline-length = 100\n"),
+        ([], "", ""),
+    ],
+)
+def test_a_pinned_project_is_planned_as_the_full_planner_plans_it(
+    make_project: MakeProject, filled: Store, dependencies: list[str], tool: str, extra: str
+) -> None:
+    _same(make_project("app", dependencies, tool, extra), filled)
+
+
+def test_a_src_layout_and_a_nameless_project(tmp_path: Path, filled: Store) -> None:
+    project = tmp_path / "nameless"
+    (project / "src").mkdir(parents=True)
+    manifest = '[project]\ndependencies = ["leaf==2.0"]\n[tool.vimport]\n'
+    (project / "pyproject.toml").write_text(manifest)
+    _same(project, filled)
+
+
+def _lock(project: Path, wheels: list[Path], names: dict[str, str]) -> None:
+    picks = []
+    for wheel in wheels:
+        name, version = wheel.name.split("-")[:2]
+        if names.get(name) == version and "cp" not in wheel.name:
+            sha256 = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            artifact = Artifact(str(wheel), sha256, wheel.stat().st_size, True)
+            picks.append(Pick(name, version, artifact))
+    write_lock(manifest_for(str(project)), picks)
+
+
+def test_a_fresh_lock_pins_ranges_and_the_wheels_it_names(
+    make_project: MakeProject, filled: Store, wheels: list[Path]
+) -> None:
+    project = make_project("app", ["top>=0.5", "leaf>=1"])
+    chosen = {"top": "1.0", "mid_a": "1.0", "Mid_B": "1.0", "deep": "1.2", "leaf": "2.0"}
+    _lock(project, wheels, chosen)
+    quick, _ = quickplan.plan_pinned(str(project), filled.root)
+    assert quick is not None
+    # The lock names the py3 wheel of leaf: its content wins over the better tag.
+    assert [d["tag"] for d in quick["dists"] if d["canonical"] == "leaf"] == ["py3-none-any"]
+    assert all(d["why"].endswith("[locked in pylock.toml]") for d in quick["dists"])
+    _same(project, filled)
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "tool", "extra", "reason"),
+    [
+        (["leaf>=1"], "", "", "not an exact pin"),
+        (["top==1.0"], "", "", "is not pinned"),
+        (["deep==1.2"], "", "", "leaf is not pinned"),
+        ([*PINS[:-1], "leaf==2.1"], "", "", "not satisfied"),
+        (["leaf==9"], "", "", "no single usable entry"),
+        (["other==1.0"], "", "", "no single usable entry"),
+        (["top[fast]==1.0"], "", "", "extras"),
+        (["leaf==2.0", "leaf==2.0.0"], "", "", "required twice"),
+        (["leaf @ file:///nowhere"], "", "", "@ file"),
+        (["leaf==2.0"], 'private-copies = ["leaf"]', "", "more than pins"),
+        (["leaf==2.0"], "", '[tool.uv.sources]\nleaf = { path = "x" }\n', "sources"),
+        (["leaf==2.0"], "", '[build-system]\nrequires = ["x"]\n', "own distribution"),
+        (["leaf==2.0"], "", '[dependency-groups]\ndev = [{include-group = "x"}]\n', "string"),
+        (["leaf==2.0"], "", "[[[\n", "TOMLDecodeError"),
+    ],
+)
+def test_what_needs_resolving_is_left_to_the_full_planner(
+    make_project: MakeProject,
+    filled: Store,
+    dependencies: list[str],
+    tool: str,
+    extra: str,
+    reason: str,
+) -> None:
+    project = make_project("app", dependencies, tool, extra)
+    quick, why_not = quickplan.plan_pinned(str(project), filled.root)
+    assert quick is None
+    assert reason in why_not
+
+
+def test_a_stale_lock_is_left_to_the_full_planner(
+    make_project: MakeProject, filled: Store, wheels: list[Path]
+) -> None:
+    project = make_project("app", ["leaf==2.0"])
+    _lock(project, wheels, {"leaf": "2.0"})
+    assert quickplan.plan_pinned(str(project), filled.root)[0] is not None
+    manifest = project / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace("leaf==2.0", "leaf==2.1"))
+    assert quickplan.plan_pinned(str(project), filled.root) == (
+        None,
+        "the lock is stale, or another tool's",
+    )
+
+
+def test_without_the_interpreter_record_every_plan_is_full(
+    make_project: MakeProject, filled: Store
+) -> None:
+    os.remove(interpreter_file())
+    quick, why_not = quickplan.plan_pinned(str(make_project("app", ["leaf==2.0"])), filled.root)
+    assert quick is None and "no record of this interpreter" in why_not
+    planner.record_interpreter()
+    assert quickplan.plan_pinned(str(make_project("app", ["leaf==2.0"])), filled.root)[0]
+
+
+def test_a_record_of_another_interpreter_is_not_used(
+    make_project: MakeProject, filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "version", sys.version + " (rebuilt)")
+    quick, why_not = quickplan.plan_pinned(str(make_project("app", ["leaf==2.0"])), filled.root)
+    assert quick is None and "interpreter changed" in why_not
+
+
+def test_a_quick_plan_remembers_the_project_for_gc(
+    make_project: MakeProject, filled: Store
+) -> None:
+    project = make_project("app", ["leaf==2.0"])
+    assert not os.path.exists(root_file(filled.root, str(project)))
+    assert quickplan.plan_pinned(str(project), filled.root)[0] is not None
+    assert filled.roots() == {root_file(filled.root, str(project)): str(project)}
+
+
+def test_a_lock_for_another_platform_is_left_to_the_full_planner(
+    make_project: MakeProject, filled: Store, wheels: list[Path]
+) -> None:
+    project = make_project("app", ["leaf==2.0"])
+    _lock(project, wheels, {"leaf": "2.0"})
+    lock = project / "pylock.toml"
+    lock.write_text(lock.read_text().replace(sys.platform, "elsewhere"))
+    assert quickplan.plan_pinned(str(project), filled.root)[1] == (
+        "the lock was made for another interpreter"
+    )
