@@ -1194,3 +1194,21 @@ def test_a_locked_split_plans_its_private_copy_from_the_lock(
     [scope] = plan["private"]
     assert [(c["canonical"], c["version"]) for c in scope["copies"]] == [("beta", "1.0")]
     assert scope["seers"] == ["alpha"]
+
+
+def test_the_lock_a_sync_writes_is_planned_in_process(
+    make_project: MakeProject, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from versioned_import import planner
+    from versioned_import._runtime.quickplan import plan_pinned
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    planner.record_interpreter()
+    project = make_project(
+        "app", ["alpha", "gamma>=1"], extra='[dependency-groups]\ndev = ["zeta"]\n'
+    )
+    assert sync(str(project)) == 0
+    quick, why_not = plan_pinned(str(project), store.root)
+    assert quick is not None, why_not
+    assert quick == planner.compute(str(project), store.root)
+    assert [d["version"] for d in quick["dists"]] == ["2.0", "2.0", "1.0", "1.0"]
