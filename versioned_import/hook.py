@@ -161,13 +161,16 @@ def install(python: str, site_dir: str | None = None) -> str:
 
 def _check_tool_runs(python: str, paths: list[str]) -> None:
     """Refuse a hook whose plans could never be computed: the tool's dependencies must import
-    in ``python`` from ``paths`` (another Python version may need others, e.g. tomli)."""
+    in ``python`` from ``paths`` (another Python version may need others, e.g. tomli). The
+    probe also records the interpreter's tags, so that even its first pinned project is planned
+    in-process."""
     try:
         _probe(
             python,
             f"import sys; sys.path[:0] = {paths!r}; import versioned_import.resolve, "
             "versioned_import.store.install; __import__('tomllib' if sys.version_info >= (3, 11) "
-            "else 'tomli')",
+            "else 'tomli'); from versioned_import.planner import record_interpreter; "
+            "record_interpreter()",
         )
     except HookError as exc:
         raise HookError(

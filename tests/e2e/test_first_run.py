@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FillStore, MakeProject, RunHooked
+from tests.conftest import FillStore, MakeProject, RunHooked, venv_python, vimport
 
 pytestmark = pytest.mark.e2e
 
@@ -49,3 +50,24 @@ def test_a_pinned_project_is_planned_without_a_child(
     assert "in-process: every version is pinned" in stderr
     assert "(again requires projectc==1.0)" in stderr
     assert stdout == "1.0 1.0 False\n"
+
+
+def test_after_hook_install_even_the_first_pinned_project_is_planned_in_process(
+    fill_store: FillStore, make_project: MakeProject, hook_env: dict[str, str], tmp_path: Path
+) -> None:
+    fill_store(("projectc", "1.0"), ("helper", "1.0"))
+    python = venv_python(tmp_path / "venv")
+    installed = vimport("hook", "install", "--python", str(python), env=hook_env)
+    assert installed.returncode == 0, installed.stderr
+    project = make_project("pinned", ["projectc==1.0", "helper==1.0"])
+    done = subprocess.run(
+        [str(python), "-I", "-c", _CODE],
+        cwd=project,
+        env={**hook_env, "VIMPORT_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "in-process: every version is pinned" in done.stderr
+    assert done.stdout == "1.0 1.0 False\n"
