@@ -22,6 +22,7 @@ import sys
 
 from versioned_import import __version__
 from versioned_import._runtime.fs import sha256_hex
+from versioned_import._runtime.minitoml import loads
 from versioned_import._runtime.paths import (
     ENTRY_FILE,
     LOCK,
@@ -81,13 +82,10 @@ def lock_environment() -> str:
 def _plan(project: str, store: str) -> "Plan":
     if not os.path.isdir(project):
         raise Unsure("a script")
-    import tomllib
-
     manifest, lock = os.path.join(project, MANIFEST), os.path.join(project, LOCK)
     # Taken first, as the full planner does: a change made meanwhile leaves the plan stale.
     inputs = signature([manifest, lock, os.path.join(project, "src"), generation_file(store)])
-    with open(manifest, "rb") as f:
-        data = tomllib.load(f)
+    data = _read_toml(manifest)
     table = _vimport_table(data)
     meta = data.get("project", {})
     name = meta["name"] if isinstance(meta.get("name"), str) else os.path.basename(project)
@@ -131,6 +129,11 @@ def _plan(project: str, store: str) -> "Plan":
             plan["modules"].setdefault(top, []).append(index)
         plan["pth"].extend((entry["site"], pth) for pth in entry["pth_files"])
     return plan
+
+
+def _read_toml(path: str) -> "dict[str, Any]":
+    with open(path, encoding="utf-8") as f:
+        return loads(f.read())
 
 
 def _vimport_table(data: "dict[str, Any]") -> "dict[str, Any]":
@@ -194,10 +197,7 @@ def interpreter_key() -> "list[str]":
 
 def _read_lock(path: str, made_from: str) -> "tuple[dict[str, str], dict[str, str]]":
     """Pins and wheel hashes of a fresh lock written by this tool for this interpreter."""
-    import tomllib
-
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
+    data = _read_toml(path)
     tool = data.get("tool", {}).get("vimport", {})
     if tool.get("inputs") != made_from:
         raise Unsure("the lock is stale, or another tool's")
