@@ -72,3 +72,15 @@ def test_workers_serve_many_installs_at_once(tmp_path: Path) -> None:
 def test_an_empty_batch_returns_at_once() -> None:
     with Compilers(1) as compilers:
         compilers.compile([])
+
+
+def test_a_worker_that_died_leaves_its_files_uncompiled_and_compile_returns(
+    tmp_path: Path,
+) -> None:
+    sources = _sources(tmp_path, 4)
+    with Compilers(1) as compilers:
+        child = compilers._children[0]
+        child.kill()
+        child.wait()
+        compilers.compile(sources)  # returns: a hang would time the test out
+    assert not any(Path(cache_from_source(source)).exists() for source, _ in sources)

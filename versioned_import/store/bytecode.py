@@ -2,14 +2,15 @@
 complete (and its files read-only) from the moment it is visible.
 
 ``compile_here`` compiles in this process, which suits one small wheel. ``Compilers`` keeps a
-child interpreter per core, fed one file at a time, largest first, from every install running
-in this process: bytecode is most of an install's time, and it then overlaps with unpacking the
-next wheels. A file that does not compile (wheels ship sources for other Python versions) is
+child interpreter per core, fed largest files first from every install running in this
+process: bytecode is most of an install's time, and it then overlaps with unpacking the next
+wheels. A file that does not compile (wheels ship sources for other Python versions) is
 skipped, as pip and installer skip it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import os
@@ -17,6 +18,7 @@ import py_compile
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from importlib.util import cache_from_source
 
@@ -27,7 +29,7 @@ Source = tuple[str, str]
 Compile = Callable[[Sequence[Source]], None]
 """Compiles the sources; returns when their bytecode is written."""
 
-# The worker: one request a line (a JSON [source, shown name]), one empty line back when done.
+# The worker: one request a line (a JSON [source, shown name]), one empty line back for each.
 _WORKER = """
 import json, py_compile, sys
 from importlib.util import cache_from_source
@@ -40,6 +42,10 @@ for line in sys.stdin:
     sys.stdout.write("\\n")
     sys.stdout.flush()
 """
+
+_IN_FLIGHT = 3
+"""Files sent to a worker ahead of its answers: it never waits for this process, whose threads
+unpacking wheels hold the GIL for milliseconds at a time."""
 
 
 def compile_here(sources: Sequence[Source]) -> None:
@@ -59,12 +65,19 @@ class _Batch:
         if count == 0:
             self.done.set()
 
+    def one_done(self) -> None:
+        """Called under ``Compilers._ready``."""
+        self.left -= 1
+        if self.left == 0:
+            self.done.set()
+
 
 class Compilers:
     """Child interpreters that compile bytecode; a context manager that stops them on exit.
 
-    ``compile`` may be called from many threads at once; each call returns when its own files
-    are compiled."""
+    They start at once, so a caller that creates them before resolving has their start-up
+    overlap the resolver's wait. ``compile`` may be called from many threads at once; each call
+    returns when its own files are compiled."""
 
     def __init__(self, workers: int | None = None) -> None:
         self._queue: list[tuple[int, int, Source, _Batch]] = []
@@ -102,24 +115,29 @@ class Compilers:
         batch.done.wait()
 
     def _feed(self, child: subprocess.Popen[str]) -> None:
+        """Keep ``child`` ``_IN_FLIGHT`` files ahead; a file whose worker died is left
+        uncompiled, as a syntax error is."""
         assert child.stdin is not None and child.stdout is not None
+        sent: deque[_Batch] = deque()
         while True:
             with self._ready:
-                while not self._queue and not self._closed:
+                while not self._queue and not sent and not self._closed:
                     self._ready.wait()
-                if not self._queue:
+                if not self._queue and not sent:
                     return
-                _, _, source, batch = heapq.heappop(self._queue)
+                taken = [heapq.heappop(self._queue)
+                         for _ in range(min(_IN_FLIGHT - len(sent), len(self._queue)))]  # fmt: skip
+            sent.extend(batch for *_, batch in taken)
             try:
-                child.stdin.write(json.dumps(list(source)) + "\n")
+                for _, _, source, _ in taken:
+                    child.stdin.write(json.dumps(list(source)) + "\n")
                 child.stdin.flush()
-                child.stdout.readline()
-            except OSError:  # the worker died: its file is left uncompiled, as a syntax error is
-                pass
+                answered = bool(child.stdout.readline())
+            except OSError:
+                answered = False
             with self._ready:
-                batch.left -= 1
-                if batch.left == 0:
-                    batch.done.set()
+                for _ in range(1 if answered else len(sent)):
+                    sent.popleft().one_done()
 
     def __enter__(self) -> Compilers:
         return self
@@ -132,7 +150,8 @@ class Compilers:
             feeder.join()
         for child in self._children:
             assert child.stdin is not None and child.stdout is not None
-            child.stdin.close()
+            with contextlib.suppress(OSError):  # a dead worker's pipe: closed all the same
+                child.stdin.close()
             child.wait()
             child.stdout.close()
 
