@@ -6,10 +6,13 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.util import cache_from_source
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,8 @@ from tests.conftest import MakeWheel
 from tests.storecheck import assert_store_sound, snapshot, staging_leftovers
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Key, Store, layout
+from versioned_import.store import install as install_module
+from versioned_import.store.bytecode import Source, compile_here
 from versioned_import.store.install import install_wheel, install_wheels
 from versioned_import.wheelbuild import record_hash
 
@@ -390,3 +395,56 @@ def test_a_failing_install_among_many_raises_and_the_others_are_whole(
     with pytest.raises(WheelError, match="didn't match RECORD"):
         install_wheels(store, [(str(good), None), (str(bad), None)])
     assert [e.name for e in assert_store_sound(store)] == ["good"]
+
+
+def test_a_file_installed_twice_through_the_data_directory_is_refused(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    files = {"demo/__init__.py": "A = 1\n", "demo-1.0.data/purelib/demo/__init__.py": "A = 2\n"}
+    wheel = make_wheel("demo", "1.0", files)
+    with pytest.raises(WheelError, match=r"more than one member .* demo/__init__\.py"):
+        install_wheel(store, str(wheel))
+    _assert_nothing_left(store)
+
+
+def test_wheels_unpack_while_earlier_ones_wait_for_their_bytecode(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    # Every install's bytecode waits until all have unpacked: that ends only if a wheel waiting
+    # for its bytecode lets the next ones unpack, however few the cores.
+    count = (os.cpu_count() or 1) + 2
+    all_unpacked = threading.Barrier(count, timeout=60)
+
+    def compile(sources: Sequence[Source]) -> None:
+        all_unpacked.wait()
+        compile_here(sources)
+
+    wheels = [(str(make_wheel(f"pkg{i}", "1.0")), None) for i in range(count)]
+    entries = install_wheels(store, wheels, compile=compile)
+    assert [e.name for e in entries] == [f"pkg{i}" for i in range(count)]
+
+
+def test_one_install_works_at_a_time_in_a_process(
+    store: Store, make_wheel: MakeWheel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Threads making system calls side by side hand the GIL to each other at every call.
+    working, most = 0, 0
+    lock = threading.Lock()
+    unpack = install_module._install_into
+
+    def counting(*args: Any) -> Any:
+        nonlocal working, most
+        with lock:
+            working += 1
+            most = max(most, working)
+        time.sleep(0.05)  # long enough for the other threads to start theirs
+        try:
+            return unpack(*args)
+        finally:
+            with lock:
+                working -= 1
+
+    monkeypatch.setattr(install_module, "_install_into", counting)
+    wheels = [(str(make_wheel(f"pkg{i}", "1.0")), None) for i in range(4)]
+    install_wheels(store, wheels)
+    assert most == 1

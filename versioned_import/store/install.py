@@ -15,9 +15,11 @@ import os
 import posixpath
 import stat
 import sys
+import threading
 import zipfile
 import zlib
 from collections.abc import Container, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from email.parser import HeaderParser
 from typing import Any, BinaryIO
 
@@ -34,6 +36,8 @@ _STORE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 _ENCRYPTED = 0x1
 """The zip general purpose flag that marks an encrypted member."""
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_MAX_THREADS = 32
+"""Installs in progress at once; most of them wait for their bytecode."""
 
 
 def install_wheel(
@@ -43,13 +47,15 @@ def install_wheel(
     compile: Compile = compile_here,
     *,
     by_content: bool = False,
+    busy: threading.Lock | None = None,
 ) -> tuple[Entry, bool]:
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
 
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
     ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
     processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
-    (``layout.content_key``), for wheels built from local files.
+    (``layout.content_key``), for wheels built from local files. ``busy`` is held while this
+    install works in this process, and released while it waits for its bytecode.
     """
     from packaging.utils import canonicalize_name
 
@@ -61,11 +67,12 @@ def install_wheel(
     if by_content:
         key = layout.content_key(key, file_digest(wheel).hex())
     try:
-        with store.adding(key) as addition:
+        with busy or nullcontext(), store.adding(key) as addition:
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
                 entry = _install_into(wheel, addition.path, tag, origin)
-                compile(_sources(addition.path, store.entry_dir(key)))
+                with _released(busy):
+                    compile(_sources(addition.path, store.entry_dir(key)))
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
                         wheel,
@@ -83,30 +90,52 @@ def install_wheel(
 
 
 def install_wheels(
-    store: Store, wheels: Sequence[tuple[str, str | None]], by_content: Container[str] = ()
+    store: Store,
+    wheels: Sequence[tuple[str, str | None]],
+    by_content: Container[str] = (),
+    compile: Compile | None = None,
 ) -> list[Entry]:
-    """Install many ``(wheel, source)`` at once: one thread a core unpacks and checks, and one
-    worker process a core compiles bytecode for them all. The wheels in ``by_content`` are
-    keyed by their content (``install_wheel``). The entries, in order; the first failure is
-    raised once every install has ended (each is whole or absent)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Install many ``(wheel, source)`` at once: a thread a wheel, one working at a time, and
+    ``compile`` (by default, ``Compilers``: a worker process a core) for all their bytecode. The
+    wheels in ``by_content`` are keyed by their content (``install_wheel``). The entries, in
+    order; the first failure is raised once every install has ended (each is whole or absent)."""
     if not wheels:
         return []
-    workers = min(os.cpu_count() or 1, len(wheels))
-    with Compilers(workers) as compilers, ThreadPoolExecutor(workers) as pool:
+    if compile is None:
+        with Compilers(min(os.cpu_count() or 1, len(wheels))) as compilers:
+            return install_wheels(store, wheels, by_content, compilers.compile)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # One install works at a time (Python threads that make system calls side by side hand
+    # the GIL to each other at every call: ten times the futex calls, measured), and a wheel
+    # waiting for its bytecode lets the next one work: the workers always have files to compile.
+    busy = threading.Lock()
+    with ThreadPoolExecutor(min(len(wheels), _MAX_THREADS)) as pool:
         futures = [
             pool.submit(
                 install_wheel,
                 store,
                 wheel,
                 source,
-                compilers.compile,
+                compile,
                 by_content=wheel in by_content,
+                busy=busy,
             )
             for wheel, source in wheels
         ]
         return [future.result()[0] for future in futures]
+
+
+@contextmanager
+def _released(lock: threading.Lock | None) -> Iterator[None]:
+    if lock is None:
+        yield
+        return
+    lock.release()
+    try:
+        yield
+    finally:
+        lock.acquire()
 
 
 def _sources(staged: str, final: str) -> list[tuple[str, str]]:
@@ -124,14 +153,9 @@ def _sources(staged: str, final: str) -> list[tuple[str, str]]:
 
 def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
     from installer import install
-    from installer.destinations import SchemeDictionaryDestination
     from installer.exceptions import InstallerError
 
-    destination = SchemeDictionaryDestination(
-        scheme_dict={k: os.path.join(staged, v) for k, v in layout.SCHEMES.items()},
-        interpreter=sys.executable,
-        script_kind="posix",
-    )
+    destination = _destination(staged)
     try:
         with zipfile.ZipFile(wheel) as archive:
             names = _check_archive(wheel, archive)
@@ -152,6 +176,43 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
         if isinstance(exc, OSError) and exc.errno in _STORE_FULL:
             raise  # the store's fault, not the wheel's: install_wheel says so
         raise WheelError(wheel, _describe(exc)) from exc
+
+
+def _destination(staged: str) -> Any:
+    """installer's destination for the entry staged at ``staged``, writing files with
+    ``os.path`` rather than ``pathlib`` and making each directory once: its pathlib paths and
+    existence checks were a third of this process's time installing (measured)."""
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.records import Hash, RecordEntry
+    from installer.utils import copyfileobj_with_hashing
+
+    made: set[str] = set()
+
+    class Destination(SchemeDictionaryDestination):
+        def write_to_fs(
+            self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool
+        ) -> RecordEntry:
+            root = os.path.abspath(self.scheme_dict[scheme])
+            target = os.path.abspath(os.path.join(root, path))
+            if not target.startswith(root + os.sep):
+                raise ValueError(f"Attempting to write {path} outside of the target directory")
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            if os.path.lexists(target):  # never over a file written before, as installer
+                raise ValueError(f"more than one member of the wheel installs as {path} ({scheme})")
+            with open(target, "xb") as f:
+                digest, size = copyfileobj_with_hashing(stream, f, self.hash_algorithm)
+            if is_executable:  # read-only when published: make_read_only keeps the x bits
+                os.chmod(target, 0o755)
+            return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
+
+    return Destination(
+        scheme_dict={k: os.path.join(staged, v) for k, v in layout.SCHEMES.items()},
+        interpreter=sys.executable,
+        script_kind="posix",
+    )
 
 
 def _checked_wheel(wheel: str) -> Any:
