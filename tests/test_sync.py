@@ -11,6 +11,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from importlib.util import cache_from_source
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,13 @@ import pytest
 from packaging.pylock import Pylock
 
 from tests.conftest import MakeProject
+from versioned_import import sync as sync_module
 from versioned_import.cli import main
+from versioned_import.engine import Engine, Pick
+from versioned_import.engine.choice import default_engine
+from versioned_import.progress import Reporter
 from versioned_import.store import Store, layout
+from versioned_import.store.bytecode import Compilers
 from versioned_import.store.install import install_wheel
 from versioned_import.wheelbuild import build_wheel
 
@@ -703,6 +709,40 @@ def test_a_script_is_locked_in_pylock_stem_toml_beside_it(tmp_path: Path, store:
     assert locked(scripts / "pylock.report.toml") == {"alpha": "1.0", "beta": "1.0"}
     assert sorted(p.name for p in scripts.iterdir()) == ["pylock.report.toml", "report.py"]
     assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def test_bytecode_workers_start_before_resolving_and_compile_what_sync_installs(
+    make_project: MakeProject, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Their start-up then overlaps the resolver's wait instead of following it.
+    events: list[str] = []
+
+    class Recorded(Compilers):
+        def __init__(self, workers: int | None = None) -> None:
+            events.append("workers")
+            super().__init__(workers)
+
+    def engine_recording(reporter: Reporter) -> Engine:
+        engine = default_engine(reporter)
+        resolve = engine.resolve
+
+        def recorded(*args: Any, **kwargs: Any) -> list[Pick]:
+            events.append("resolve")
+            return resolve(*args, **kwargs)
+
+        monkeypatch.setattr(engine, "resolve", recorded)
+        return engine
+
+    monkeypatch.setattr(sync_module, "Compilers", Recorded)
+    monkeypatch.setattr(sync_module, "default_engine", engine_recording)
+    project = make_project("app", ["alpha"])
+
+    assert sync(str(project)) == 0
+
+    assert events == ["workers", "resolve"]
+    for entry in store.entries():
+        source = Path(entry.site_dir, entry.name, "__init__.py")
+        assert Path(cache_from_source(str(source))).is_file()
 
 
 # --- install REQUIREMENT ---------------------------------------------------------------------
