@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -743,6 +744,18 @@ def test_bytecode_workers_start_before_resolving_and_compile_what_sync_installs(
     for entry in store.entries():
         source = Path(entry.site_dir, entry.name, "__init__.py")
         assert Path(cache_from_source(str(source))).is_file()
+
+
+def test_what_only_fetching_installing_and_locking_need_is_imported_while_resolving() -> None:
+    # sync imports those on a thread while the resolver runs, with the CPU idle; imported by
+    # the modules a sync starts with, they would delay the resolver's start.
+    later = sync_module._NEEDED_ONCE_RESOLVED
+    code = (
+        "import sys, versioned_import.cli, versioned_import.sync, versioned_import.engine.uv; "
+        f"print([name for name in {later!r} if name in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    assert (done.stdout, done.stderr) == ("[]\n", "")
 
 
 # --- install REQUIREMENT ---------------------------------------------------------------------

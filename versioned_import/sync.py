@@ -297,9 +297,17 @@ def _resolve(
     return [_sized(p, usable.get(_key(p.name, p.version))) for p in picks], [], installed
 
 
-_NEEDED_ONCE_RESOLVED = ("packaging.pylock", "installer", "filelock", "tomli_w")
-"""Libraries that reading the engine's lock, installing and writing the lock import: none
-imports this package, so importing them on another thread cannot meet an import of ours."""
+_NEEDED_ONCE_RESOLVED = (
+    "packaging.pylock",  # reading the engine's lock
+    "ssl",  # fetching
+    "urllib.request",
+    "http.client",
+    "installer",  # installing
+    "filelock",
+    "tomli_w",  # writing the lock
+)
+"""What a sync imports once resolved: libraries that never import this package, so importing
+them on another thread cannot meet an import of ours."""
 
 
 def _import_meanwhile() -> None:

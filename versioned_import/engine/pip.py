@@ -17,12 +17,6 @@ import tempfile
 from collections.abc import Mapping, Sequence
 
 from versioned_import.engine import Fetched, Pick
-from versioned_import.engine.download import (
-    CredentialsRefused,
-    DownloadSettings,
-    can_download,
-    download,
-)
 from versioned_import.engine.lockfile import resolved_picks
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.engine.prefer import requirements_file, resolve_preferring
@@ -86,6 +80,15 @@ def fetch(
     """What every engine does once it has picks: the wheels downloaded here, hash-checked, with
     ``config``'s network settings; the sdists built into wheels by one ``pip wheel``, and
     everything by pip when a server refuses the credentials known here (pip asks keyring)."""
+    # Imported here: ssl and urllib (~25 ms) are not needed to resolve, and a sync imports them
+    # while the resolver runs (``sync._import_meanwhile``).
+    from versioned_import.engine.download import (
+        CredentialsRefused,
+        DownloadSettings,
+        can_download,
+        download,
+    )
+
     wheels = [p for p in picks if can_download(p)]
     try:
         fetched = download(wheels, directory, DownloadSettings.from_pip_config(config), reporter)
