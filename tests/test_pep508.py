@@ -159,3 +159,64 @@ def test_a_marker_that_would_compare_strings_by_order_is_unsure() -> None:
     assert marker is not None and str(Marker("sys_platform < 'z'")) == 'sys_platform < "z"'
     with pytest.raises(pep508.Unsure):
         pep508.evaluate(marker, HERE)
+
+
+MARKERS = st.sampled_from(
+    [
+        'python_version < "3.8"',
+        "python_full_version>='3.11.0a7'",
+        'sys_platform == "win32" or os_name != "nt"',
+        '(extra == "Socks" and platform_machine == "x86_64") or implementation_name=="cpython"',
+        '"linux" in sys_platform',
+        'sys_platform not  in "cygwin win32"',
+        'platform_release >= "5"',
+    ]
+)
+REQUIREMENTS = st.builds(
+    lambda name, extras, specs, marker, spaces: (
+        name
+        + (f"[{','.join(extras)}]" if extras else "")
+        + spaces
+        + ",".join(f"{op}{spaces}{version}" for op, version in specs)
+        + (f";{spaces}{marker}" if marker else "")
+    ),
+    st.sampled_from(["a", "Foo.Bar_baz-9", "x-", "_y", "z2"]),
+    st.lists(st.sampled_from(["socks", "Fast_Path", ""]), max_size=2),
+    st.lists(st.tuples(OPERATORS | st.just("==="), VERSIONS | st.just("1.*")), max_size=3),
+    st.none() | MARKERS,
+    st.sampled_from(["", " ", "  "]),
+)
+
+
+@given(REQUIREMENTS, st.integers(0, 100), st.sampled_from(list(" ;,[]()<=>!~'\"x.*")) | st.just(""))
+def test_a_requirement_is_read_as_packaging_reads_it_or_not_at_all(
+    line: str, where: int, edit: str
+) -> None:
+    where %= len(line) + 1
+    line = line[:where] + edit + line[where + 1 :]
+    try:
+        theirs = Requirement(line)
+    except ValueError:
+        theirs = None
+    try:
+        ours = pep508.parse_requirement(line)
+        for op, version in ours.specifiers:
+            pep508.contains(op, version, "1.2")
+        if ours.marker is not None:
+            pep508.evaluate(ours.marker, HERE)
+    except pep508.Unsure:
+        return
+    assert theirs is not None, line
+    assert ours.text() == str(theirs)
+    if ours.marker is not None:
+        assert theirs.marker is not None
+        assert pep508.evaluate(ours.marker, HERE) == theirs.marker.evaluate({**HERE, "extra": ""})
+
+
+@given(VERSIONS | st.text(alphabet="0123456789.abrcpostdev-+!v ", max_size=12))
+def test_only_canonical_versions_are_read(text: str) -> None:
+    try:
+        pep508.version_key(text)
+    except pep508.Unsure:
+        return
+    assert str(Version(text)) == text

@@ -9,9 +9,15 @@ answer differently) is the child interpreter's job. ``tests/test_pep508.py`` che
 against ``packaging``.
 """
 
-import re
-
-__all__ = ["Requirement", "Unsure", "contains", "evaluate", "parse_requirement", "version_key"]
+__all__ = [
+    "Requirement",
+    "Unsure",
+    "canonical_name",
+    "contains",
+    "evaluate",
+    "parse_requirement",
+    "version_key",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,7 +50,7 @@ class Requirement:
         """The requirement as ``str(packaging.requirements.Requirement(...))`` spells it."""
         parts = [self.name]
         if self.extras:
-            parts.append(f"[{','.join(sorted(self.extras))}]")
+            parts.append(f"[{','.join(sorted(set(self.extras)))}]")
         parts.append(",".join(sorted(op + version for op, version in self.specifiers)))
         if self.marker is not None:
             parts.append(f"; {_format(self.marker)}")
@@ -55,11 +61,13 @@ class Unsure(Exception):
     """``packaging`` might answer otherwise: leave this project to the full planner."""
 
 
-_VERSION = re.compile(r"(0|[1-9]\d*)((?:\.(?:0|[1-9]\d*))*)(?:(a|b|rc)(0|[1-9]\d*))?"
-                      r"(?:\.post(0|[1-9]\d*))?(?:\.dev(0|[1-9]\d*))?")  # fmt: skip
+# Hand-written scanners, not `re`: importing it costs ~10 ms of a first run here (enum).
 _PRE_RANK = {"a": 0, "b": 1, "rc": 2}
-_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
-_OPERATOR = re.compile(r"\s*(~=|==|!=|<=|>=|<|>)\s*")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME_CHARS = _ALNUM | frozenset("._-")
+_WORD_CHARS = _ALNUM | frozenset("_")
+_OPERATORS = ("~=", "==", "!=", "<=", ">=", "<", ">")
+_BLANK = " \t"
 _VERSION_VARIABLES = {"implementation_version", "platform_release", "python_full_version",
                       "python_version"}  # fmt: skip
 _STRING_VARIABLES = {"implementation_name", "os_name", "platform_machine",
@@ -67,18 +75,51 @@ _STRING_VARIABLES = {"implementation_name", "os_name", "platform_machine",
                      "sys_platform", "extra"}  # fmt: skip
 
 
+_PARSED: "dict[str, tuple[list[int], str | None, str | None, str | None, str | None]]" = {}
+
+
 def _parts(text: str) -> "tuple[list[int], str | None, str | None, str | None, str | None]":
-    """Release, pre-release letter and number, post and dev numbers of a canonical version."""
-    match = _VERSION.fullmatch(text)
-    if match is None:
+    """Release, pre-release letter and number, post and dev numbers of a canonical version:
+    ``N(.N)*[{a|b|rc}N][.postN][.devN]``. Planning asks for the same few versions hundreds of
+    times, so each is read once."""
+    found = _PARSED.get(text)
+    if found is None:
+        found = _PARSED[text] = _read_parts(text)
+    return found
+
+
+def _read_parts(text: str) -> "tuple[list[int], str | None, str | None, str | None, str | None]":
+    rest, dev = _suffix(text, ".dev")
+    rest, post = _suffix(rest, ".post")
+    start = next((i for i, c in enumerate(rest) if c in "abr"), len(rest))
+    release, pre_text = rest[:start], rest[start:]
+    pre = next((p for p in ("rc", "a", "b") if pre_text.startswith(p)), None)
+    pre_number = pre_text[len(pre) :] if pre is not None else None
+    parts = release.split(".")
+    numbers = [*parts, pre_number] if pre_number is not None else parts
+    if (pre_text and pre is None) or not all(_number(p) for p in numbers):
         raise Unsure(text)
-    first, rest, pre, pre_number, post, dev = match.groups()
-    return [int(first), *(int(p) for p in rest.split(".")[1:])], pre, pre_number, post, dev
+    return [int(p) for p in parts], pre, pre_number, post, dev
+
+
+def _suffix(text: str, label: str) -> "tuple[str, str | None]":
+    head, found, number = text.rpartition(label)
+    if not found:
+        return text, None
+    if not _number(number):
+        raise Unsure(text)
+    return head, number
+
+
+def _number(text: str) -> bool:
+    """A decimal number as a canonical version writes it: no sign, no leading zero."""
+    return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")
 
 
 def version_key(text: str) -> "tuple[tuple[int, ...], tuple[int, ...], int, tuple[int, int]]":
     """What orders ``text`` among versions (``packaging.version.Version``'s key, restated)."""
-    release, pre, pre_number, post, dev = _parts(text)
+    parsed, pre, pre_number, post, dev = _parts(text)
+    release = list(parsed)
     while len(release) > 1 and release[-1] == 0:
         release.pop()
     if pre is not None:
@@ -127,7 +168,9 @@ def contains(operator: str, spec: str, version: str) -> bool:
         if key <= wanted or wanted[2] != -1 or key[2] == -1:
             return key > wanted
         # Likewise `>V` and the post-releases "of V": of V itself, or of V's base version.
-        post_base = version_key(re.sub(r"\.post\d+(\.dev\d+)?$", "", version))
+        release, pre, pre_number, _, _ = _parts(version)
+        base = ".".join(map(str, release)) + (f"{pre}{pre_number}" if pre else "")
+        post_base = version_key(base)
         return _agreed(key[0] != wanted[0], post_base != wanted)
     raise Unsure(operator)
 
@@ -141,54 +184,90 @@ def _agreed(earlier: bool, now: bool) -> bool:
 
 def parse_requirement(text: str) -> "Requirement":
     """A PEP 508 line without a URL."""
-    text = text.strip()
-    match = _NAME.match(text)
-    if match is None:
-        raise Unsure(text)
-    name, rest = match.group(), text[match.end() :].lstrip()
+    text = text.strip(_BLANK)
+    end = 0
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    name = text[:end].rstrip("._-")
+    rest = text[len(name) :].lstrip(_BLANK)
     extras: list[str] = []
     if rest.startswith("["):
-        inside, _, rest = rest[1:].partition("]")
-        extras = [e.strip() for e in inside.split(",") if e.strip()]
-        rest = rest.lstrip()
+        inside, closed, rest = rest[1:].partition("]")
+        extras = [e.strip(_BLANK) for e in inside.split(",")] if inside.strip(_BLANK) else []
+        if not closed:
+            raise Unsure(text)
+        rest = rest.lstrip(_BLANK)
+    if not all(_is_name(n) for n in [name, *extras]):
+        raise Unsure(text)
     spec_text, semicolon, marker_text = rest.partition(";")
-    spec_text = spec_text.strip()
+    spec_text = spec_text.strip(_BLANK)
     if spec_text.startswith("(") and spec_text.endswith(")"):
         spec_text = spec_text[1:-1]
-    specifiers = [_specifier(part) for part in spec_text.split(",")] if spec_text.strip() else []
+    specifiers = [_specifier(p) for p in spec_text.split(",")] if spec_text.strip(_BLANK) else []
+    same = {
+        (op, version if version.endswith("*") else version_key(version))
+        for op, version in specifiers
+    }
+    if len(same) < len(specifiers):
+        raise Unsure(f"{text}: a specifier twice, which packaging keeps once")
     marker = _parse_marker(marker_text) if semicolon else None
     return Requirement(name, extras, specifiers, marker)
 
 
+def _is_name(text: str) -> bool:
+    return bool(text) and text[0] in _ALNUM and text[-1] in _ALNUM and set(text) <= _NAME_CHARS
+
+
 def _specifier(text: str) -> tuple[str, str]:
-    match = _OPERATOR.match(text)
-    if match is None:
+    text = text.strip(_BLANK)
+    operator = next((op for op in _OPERATORS if text.startswith(op)), None)
+    if operator is None:
         raise Unsure(text)
-    version = text[match.end() :].strip()
-    star = version.endswith(".*")
-    if _VERSION.fullmatch(version[:-2] if star else version) is None:
-        raise Unsure(text)
-    return match.group(1), version
+    version = text[len(operator) :].strip(_BLANK)
+    _parts(version[:-2] if version.endswith(".*") else version)
+    return operator, version
 
 
 # -- markers ------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\s*(?:(\()|(\))|(and|or)\b|(not\s+in|in)\b|(==|!=|<=|>=|<|>|~=)|"
-                    r"'([^']*)'|\"([^\"]*)\"|([A-Za-z_][A-Za-z0-9_]*))")  # fmt: skip
-
 
 def _tokens(text: str) -> "list[tuple[str, str]]":
-    found, position, text = [], 0, text.strip()
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
+    """Kinds: "(", ")", "bool" (and, or), "op", "str" (a quoted value), "var"."""
+    found: list[tuple[str, str]] = []
+    at = 0
+    while True:
+        while text[at : at + 1] in (" ", "\t") and at < len(text):
+            at += 1
+        if at >= len(text):
+            return found
+        char = text[at]
+        operator = next((op for op in _OPERATORS if text.startswith(op, at)), None)
+        if char in "()":
+            found.append((char, char))
+            at += 1
+        elif operator is not None:
+            found.append(("op", operator))
+            at += len(operator)
+        elif char in "'\"":
+            end = text.find(char, at + 1)
+            if end < 0:
+                raise Unsure(text)
+            found.append(("str", text[at + 1 : end]))
+            at = end + 1
+        elif char in _WORD_CHARS and not char.isdigit():
+            end = at
+            while end < len(text) and text[end] in _WORD_CHARS:
+                end += 1
+            word, at = text[at:end], end
+            after = text[at:].lstrip(_BLANK)
+            if word == "not" and after.startswith("in") and after[2:3] not in _WORD_CHARS:
+                found.append(("op", "not in"))
+                at = len(text) - len(after) + 2
+                continue
+            kind = "bool" if word in ("and", "or") else "op" if word == "in" else "var"
+            found.append((kind, word))
+        else:
             raise Unsure(text)
-        kind = match.lastindex or 0
-        value = match.group(kind)
-        kinds = ["", "(", ")", "bool", "op", "op", "str", "str", "var"]
-        found.append((kinds[kind], re.sub(r"\s+", " ", value) if kind == 4 else value))
-        position = match.end()
-    return found
 
 
 def _parse_marker(text: str) -> "Marker":
@@ -196,7 +275,13 @@ def _parse_marker(text: str) -> "Marker":
     marker, position = _expression(tokens, 0)
     if position != len(tokens):
         raise Unsure(text)
-    return marker
+    # packaging normalizes the names `extra` is compared with at the top level alone.
+    return [
+        (item[0], item[1], canonical_name(item[2]), item[3])
+        if isinstance(item, tuple) and item[0] == "extra"
+        else item
+        for item in marker
+    ]
 
 
 def _expression(tokens: "list[tuple[str, str]]", position: int) -> "tuple[Marker, int]":
@@ -228,8 +313,6 @@ def _atom(tokens: "list[tuple[str, str]]") -> "Atom":
         raise Unsure(str(tokens))
     if variable not in _VERSION_VARIABLES | _STRING_VARIABLES:
         raise Unsure(variable)
-    if variable == "extra":
-        value = re.sub(r"[-_.]+", "-", value).lower()
     return (variable, op, value, left)
 
 
@@ -264,13 +347,33 @@ def _compare(atom: "Atom", environment: "dict[str, str]") -> bool:
     current = "" if variable == "extra" else environment[variable]
     lhs, rhs = (current, value) if left else (value, current)
     if variable in _VERSION_VARIABLES and op not in ("in", "not in"):
-        if re.match(r"\s*v?\d", rhs) is None:
+        if not _version_like(rhs):
             raise Unsure(rhs)  # not a version: packaging compares it as a string, or fails
         return contains(op, rhs, lhs)
     if op == "in":
         return lhs in rhs
     if op == "not in":
         return lhs not in rhs
-    if op in ("==", "!=") and re.match(r"\s*v?\d", rhs) is None:
+    if op in ("==", "!=") and not _version_like(rhs):
         return (lhs == rhs) == (op == "==")
     raise Unsure(op)  # ordering strings, or a number: packaging versions disagree here
+
+
+def _version_like(text: str) -> bool:
+    """Whether ``packaging`` might read ``text`` as a version: every version it reads starts
+    with a digit, after whitespace and a ``v``."""
+    text = text.lstrip()
+    text = text[1:] if text[:1] in ("v", "V") else text
+    return text[:1].isdigit()
+
+
+def canonical_name(name: str) -> str:
+    """``packaging.utils.canonicalize_name``: runs of ``-_.`` become one ``-``, lower case."""
+    found: list[str] = []
+    for char in name.lower():
+        if char in "-_.":
+            if found[-1:] != ["-"]:
+                found.append("-")
+        else:
+            found.append(char)
+    return "".join(found)

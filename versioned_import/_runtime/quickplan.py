@@ -14,15 +14,14 @@ full planner writes (``plan.interpreter_file``): until it has run once for this 
 every plan is computed in full.
 """
 
-import json
 import marshal
 import os
-import re
 import sys
 
 from versioned_import import __version__
 from versioned_import._runtime.fs import sha256_hex
-from versioned_import._runtime.minitoml import loads
+from versioned_import._runtime.minijson import loads, quote
+from versioned_import._runtime.minitoml import loads as loads_toml
 from versioned_import._runtime.paths import (
     ENTRY_FILE,
     LOCK,
@@ -34,6 +33,7 @@ from versioned_import._runtime.paths import (
 )
 from versioned_import._runtime.pep508 import (
     Unsure,
+    canonical_name,
     contains,
     evaluate,
     parse_requirement,
@@ -93,12 +93,11 @@ def _plan(project: str, store: str) -> "Plan":
     requires_python = meta.get("requires-python")
     if requires_python is not None and not _python_ok(requires_python):
         raise Unsure("requires-python excludes this interpreter")
-    made_from = _inputs_hash(requirements, requires_python)
     record = _interpreter()
     environment = record["environment"]
     wanted = [r for r in requirements if r.marker is None or evaluate(r.marker, environment)]
     if os.path.exists(lock):
-        pins, hashes = _read_lock(lock, made_from)
+        pins, hashes = _read_lock(lock, _inputs_hash(requirements, requires_python))
         locked = f" [locked in {LOCK}]"
     else:
         pins, hashes, locked = _exact_pins(wanted), {}, ""
@@ -133,7 +132,7 @@ def _plan(project: str, store: str) -> "Plan":
 
 def _read_toml(path: str) -> "dict[str, Any]":
     with open(path, encoding="utf-8") as f:
-        return loads(f.read())
+        return loads_toml(f.read())
 
 
 def _vimport_table(data: "dict[str, Any]") -> "dict[str, Any]":
@@ -154,7 +153,7 @@ def _vimport_table(data: "dict[str, Any]") -> "dict[str, Any]":
 def _requirement_lines(data: "dict[str, Any]", meta: "dict[str, Any]") -> "list[str]":
     """``project.dependencies``, then the ``dev`` group, which is chosen when it is defined."""
     groups = data.get("dependency-groups", {})
-    if sum(_canonical(group) == "dev" for group in groups) > int("dev" in groups):
+    if sum(canonical_name(group) == "dev" for group in groups) > int("dev" in groups):
         raise Unsure("a group whose name means dev but is not spelled so")
     lines = [*meta.get("dependencies", []), *groups.get("dev", [])]
     if not all(isinstance(line, str) for line in lines):
@@ -162,19 +161,25 @@ def _requirement_lines(data: "dict[str, Any]", meta: "dict[str, Any]") -> "list[
     return lines
 
 
+_PYTHON_OK: "dict[str, bool]" = {}
+
+
 def _python_ok(specifiers: str) -> bool:
-    running = ".".join(map(str, sys.version_info[:3]))
-    parsed = parse_requirement(f"python{specifiers}").specifiers
-    return all(contains(op, version, running) for op, version in parsed)
+    """Whether this interpreter satisfies a ``Requires-Python``; most entries share a few."""
+    if specifiers not in _PYTHON_OK:
+        running = ".".join(map(str, sys.version_info[:3]))
+        parsed = parse_requirement(f"python{specifiers}").specifiers
+        _PYTHON_OK[specifiers] = all(contains(op, version, running) for op, version in parsed)
+    return _PYTHON_OK[specifiers]
 
 
 def _inputs_hash(requirements: "list[Requirement]", requires_python: "str | None") -> str:
     """What a lock made from these requirements records (``Manifest.inputs_hash``)."""
-    data = {
-        "requirements": sorted(r.text() for r in requirements),
-        "requires-python": requires_python,
-    }
-    return sha256_hex(json.dumps(data, sort_keys=True).encode())
+    # json.dumps({"requirements": [...], "requires-python": ...}, sort_keys=True), spelled out.
+    listed = ", ".join(quote(r.text()) for r in sorted(requirements, key=lambda r: r.text()))
+    python = "null" if requires_python is None else quote(requires_python)
+    text = f'{{"requirements": [{listed}], "requires-python": {python}}}'
+    return sha256_hex(text.encode())
 
 
 def _interpreter() -> "dict[str, Any]":
@@ -211,7 +216,7 @@ def _read_lock(path: str, made_from: str) -> "tuple[dict[str, str], dict[str, st
     for package in data.get("packages", []):
         if set(package) - {"name", "version", "wheels", "sdist"}:
             raise Unsure(f"lock entry {package.get('name')!r} is local, or has a marker")
-        canonical = _canonical(package["name"])
+        canonical = canonical_name(package["name"])
         pins[canonical] = package["version"]
         wheels = package.get("wheels", [])
         if len(wheels) > 1:
@@ -226,12 +231,8 @@ def _exact_pins(wanted: "list[Requirement]") -> "dict[str, str]":
     for requirement in wanted:
         if len(requirement.specifiers) != 1 or requirement.specifiers[0][0] != "==":
             raise Unsure(f"{requirement.text()} is not an exact pin")
-        pins[_canonical(requirement.name)] = requirement.specifiers[0][1]
+        pins[canonical_name(requirement.name)] = requirement.specifiers[0][1]
     return pins
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 class _Graph:
@@ -275,7 +276,7 @@ class _Graph:
         named: set[str] = set()
         new = []
         for requirement in requirements:
-            canonical = _canonical(requirement.name)
+            canonical = canonical_name(requirement.name)
             if requirement.extras or canonical in named:
                 raise Unsure(f"{requirement.text()}: extras, or a name required twice")
             named.add(canonical)
@@ -305,7 +306,7 @@ class _Graph:
             for tag in _subdirs(os.path.join(top, version)):
                 path = os.path.join(top, version, tag)
                 with open(os.path.join(path, ENTRY_FILE), encoding="utf-8") as f:
-                    entry: dict[str, Any] = json.load(f)
+                    entry: dict[str, Any] = loads(f.read())  # type: ignore[assignment]
                 score = self._score(entry["tag"])
                 if score is None or not self._usable(canonical, entry, tag):
                     continue
