@@ -101,7 +101,11 @@ def hooked_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests that install or remove hooks make their own with ``venv_python``."""
     python = venv_python(tmp_path_factory.mktemp("hooked") / "venv")
-    done = vimport("hook", "install", "--python", str(python))
+    # Its own cache: installing records the interpreter's tags there, not in the user's.
+    cache = str(tmp_path_factory.mktemp("hook-install-cache"))
+    done = vimport(
+        "hook", "install", "--python", str(python), env={**os.environ, "XDG_CACHE_HOME": cache}
+    )
     assert done.returncode == 0, done.stderr
     return python
 
