@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import subprocess
 import threading
 from importlib.util import cache_from_source
 from pathlib import Path
@@ -77,10 +78,26 @@ def test_an_empty_batch_returns_at_once() -> None:
 def test_a_worker_that_died_leaves_its_files_uncompiled_and_compile_returns(
     tmp_path: Path,
 ) -> None:
-    sources = _sources(tmp_path, 4)
+    first, *rest = _sources(tmp_path, 4)
     with Compilers(1) as compilers:
-        child = compilers._children[0]
-        child.kill()
-        child.wait()
-        compilers.compile(sources)  # returns: a hang would time the test out
-    assert not any(Path(cache_from_source(source)).exists() for source, _ in sources)
+        compilers.compile([first])  # the worker is up
+        for child in compilers._children:
+            child.kill()
+            child.wait()
+        compilers.compile(rest)  # returns: a hang would time the test out
+    assert _shown_name(first[0]) == first[1]
+    assert not any(Path(cache_from_source(source)).exists() for source, _ in rest)
+
+
+def test_without_a_worker_this_process_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot_start(*args: object, **kwargs: object) -> object:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    sources = _sources(tmp_path, 3)
+    monkeypatch.setattr(subprocess, "Popen", cannot_start)
+    with Compilers(2) as compilers:
+        compilers.compile(sources)
+    for source, shown in sources:
+        assert _shown_name(source) == shown

@@ -75,31 +75,19 @@ class _Batch:
 class Compilers:
     """Child interpreters that compile bytecode; a context manager that stops them on exit.
 
-    They start at once, so a caller that creates them before resolving has their start-up
-    overlap the resolver's wait. ``compile`` may be called from many threads at once; each call
-    returns when its own files are compiled."""
+    They start at once, each from a thread of its own, so a caller that creates them before
+    resolving starts its resolver meanwhile, and their start-up overlaps the resolver's wait.
+    ``compile`` may be called from many threads at once; each call returns when its own files
+    are compiled."""
 
     def __init__(self, workers: int | None = None) -> None:
         self._queue: list[tuple[int, int, Source, _Batch]] = []
         self._order = 0
         self._ready = threading.Condition()
         self._closed = False
+        self._children: list[subprocess.Popen[str]] = []
         count = workers or os.cpu_count() or 1
-        env = dict(os.environ, VIMPORT_DISABLE="1")
-        self._children = [
-            subprocess.Popen(
-                [sys.executable, "-I", "-c", _WORKER],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-                text=True,
-            )
-            for _ in range(count)
-        ]
-        self._feeders = [
-            threading.Thread(target=self._feed, args=(child,), daemon=True)
-            for child in self._children
-        ]
+        self._feeders = [threading.Thread(target=self._serve, daemon=True) for _ in range(count)]
         for feeder in self._feeders:
             feeder.start()
 
@@ -114,10 +102,34 @@ class Compilers:
             self._ready.notify_all()
         batch.done.wait()
 
-    def _feed(self, child: subprocess.Popen[str]) -> None:
-        """Keep ``child`` ``_IN_FLIGHT`` files ahead; a file whose worker died is left
-        uncompiled, as a syntax error is."""
-        assert child.stdin is not None and child.stdout is not None
+    def _serve(self) -> None:
+        """Start a worker and feed it until closed; one that cannot start leaves its share to
+        this process."""
+        env = dict(os.environ, VIMPORT_DISABLE="1")
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-I", "-c", _WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                text=True,
+            )
+        except OSError:
+            self._feed(None)
+            return
+        self._children.append(child)
+        try:
+            self._feed(child)
+        finally:
+            assert child.stdin is not None and child.stdout is not None
+            with contextlib.suppress(OSError):  # a dead worker's pipe: closed all the same
+                child.stdin.close()
+            child.wait()
+            child.stdout.close()
+
+    def _feed(self, child: subprocess.Popen[str] | None) -> None:
+        """Keep ``child`` ``_IN_FLIGHT`` files ahead (without one, compile here); a file whose
+        worker died is left uncompiled, as a syntax error is."""
         sent: deque[_Batch] = deque()
         while True:
             with self._ready:
@@ -128,16 +140,26 @@ class Compilers:
                 taken = [heapq.heappop(self._queue)
                          for _ in range(min(_IN_FLIGHT - len(sent), len(self._queue)))]  # fmt: skip
             sent.extend(batch for *_, batch in taken)
-            try:
-                for _, _, source, _ in taken:
-                    child.stdin.write(json.dumps(list(source)) + "\n")
-                child.stdin.flush()
-                answered = bool(child.stdout.readline())
-            except OSError:
-                answered = False
+            answered = False
+            if child is None:
+                compile_here([source for _, _, source, _ in taken])
+            else:
+                answered = self._send(child, [source for _, _, source, _ in taken])
             with self._ready:
                 for _ in range(1 if answered else len(sent)):
                     sent.popleft().one_done()
+
+    @staticmethod
+    def _send(child: subprocess.Popen[str], sources: list[Source]) -> bool:
+        """Send ``sources`` to ``child`` and read one answer; False when the worker is gone."""
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            for source in sources:
+                child.stdin.write(json.dumps(list(source)) + "\n")
+            child.stdin.flush()
+            return bool(child.stdout.readline())
+        except OSError:
+            return False
 
     def __enter__(self) -> Compilers:
         return self
@@ -148,12 +170,6 @@ class Compilers:
             self._ready.notify_all()
         for feeder in self._feeders:
             feeder.join()
-        for child in self._children:
-            assert child.stdin is not None and child.stdout is not None
-            with contextlib.suppress(OSError):  # a dead worker's pipe: closed all the same
-                child.stdin.close()
-            child.wait()
-            child.stdout.close()
 
 
 def _size(path: str) -> int:
