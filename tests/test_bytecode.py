@@ -47,6 +47,18 @@ def test_each_source_gets_bytecode_naming_where_it_will_be_published(
         assert _shown_name(source) == shown
 
 
+def test_the_workers_write_what_py_compile_writes(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    sources = [*_sources(tmp_path, 3), *_sources(tmp_path / "sub", 2, prefix="s")]
+    with Compilers(2) as compilers:
+        compilers.compile(sources)
+    by_workers = [Path(cache_from_source(source)).read_bytes() for source, _ in sources]
+    for source, _ in sources:
+        Path(cache_from_source(source)).unlink()
+    compile_here(sources)  # py_compile
+    assert by_workers == [Path(cache_from_source(source)).read_bytes() for source, _ in sources]
+
+
 def test_a_source_that_does_not_compile_is_skipped(tmp_path: Path, compile: Compile) -> None:
     broken = tmp_path / "py2only.py"
     broken.write_text("print 'hello'\n", encoding="utf-8")

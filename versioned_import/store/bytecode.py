@@ -30,15 +30,39 @@ Compile = Callable[[Sequence[Source]], None]
 """Compiles the sources; returns when their bytecode is written."""
 
 # The worker: one request a line (a JSON [source, shown name]), one empty line back for each.
+# It writes what py_compile writes, without py_compile's temporary file and rename (staging
+# is private until published; a file that failed midway is removed), its failed mkdir and its
+# four stats of paths a file (strace): creating and renaming files is what costs here.
 _WORKER = """
-import json, py_compile, sys
-from importlib.util import cache_from_source
+import json, marshal, os, sys
+from importlib.util import MAGIC_NUMBER, cache_from_source
+
+made = set()
 for line in sys.stdin:
     source, shown = json.loads(line)
     try:
-        py_compile.compile(source, cache_from_source(source), shown, doraise=True)
-    except (py_compile.PyCompileError, SyntaxError, ValueError, OSError):
-        pass
+        with open(source, "rb") as f:
+            data = f.read()
+            st = os.fstat(f.fileno())
+        code = compile(data, shown, "exec", dont_inherit=True)
+    except Exception:  # SyntaxError, ValueError (NUL bytes, bad encoding), RecursionError...
+        code = None
+    if code is not None:
+        cached = cache_from_source(source)
+        header = MAGIC_NUMBER + bytes(4)  # PEP 552: no flags, then the source's mtime and size
+        for number in (int(st.st_mtime), st.st_size):
+            header += (number & 0xFFFFFFFF).to_bytes(4, "little")
+        try:
+            if os.path.dirname(cached) not in made:
+                os.makedirs(os.path.dirname(cached), exist_ok=True)
+                made.add(os.path.dirname(cached))
+            with open(cached, "wb") as f:
+                f.write(header + marshal.dumps(code))
+        except OSError:
+            try:
+                os.unlink(cached)
+            except OSError:
+                pass
     sys.stdout.write("\\n")
     sys.stdout.flush()
 """
