@@ -290,13 +290,16 @@ def _alive(pid: int) -> bool:
 def make_read_only(top: str) -> None:
     """Make ``top`` readable by everyone and writable by no one, whatever the umask was: a
     shared store serves every user, and no project may change an entry by accident."""
-    for directory, _dirs, files in os.walk(top, topdown=False):
-        for name in files:
-            path = os.path.join(directory, name)
-            if not os.path.islink(path):
-                executable = os.stat(path).st_mode & stat.S_IXUSR
-                os.chmod(path, 0o555 if executable else 0o444)
-        os.chmod(directory, 0o555)
+    # scandir: one lstat a file, where os.walk and islink took two (an install's thousands of
+    # files each cost a system call less).
+    with os.scandir(top) as found:
+        for entry in found:
+            if entry.is_dir(follow_symlinks=False):
+                make_read_only(entry.path)
+            elif not entry.is_symlink():
+                executable = entry.stat(follow_symlinks=False).st_mode & stat.S_IXUSR
+                os.chmod(entry.path, 0o555 if executable else 0o444)
+    os.chmod(top, 0o555)
 
 
 def remove_tree(top: str) -> None:

@@ -200,10 +200,13 @@ def _destination(staged: str) -> Any:
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
-            if os.path.lexists(target):  # never over a file written before, as installer
-                raise ValueError(f"more than one member of the wheel installs as {path} ({scheme})")
-            with open(target, "xb") as f:
-                digest, size = copyfileobj_with_hashing(stream, f, self.hash_algorithm)
+            try:
+                with open(target, "xb") as f:  # never over a file written before, as installer
+                    digest, size = copyfileobj_with_hashing(stream, f, self.hash_algorithm)
+            except FileExistsError:
+                raise ValueError(
+                    f"more than one member of the wheel installs as {path} ({scheme})"
+                ) from None
             if is_executable:  # read-only when published: make_read_only keeps the x bits
                 os.chmod(target, 0o755)
             return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
