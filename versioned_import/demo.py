@@ -100,8 +100,10 @@ def _run(root: Path) -> int:
         )
     bindir = "Scripts" if os.name == "nt" else "bin"
     python = str(interpreter / bindir / Path(sys.executable).name)
+    # The demo's own cache, also for the install, which records the interpreter's tags there.
+    os.environ["XDG_CACHE_HOME"] = str(root / "cache")
     print(" ", hook.install(python))
-    env = dict(os.environ, VIMPORT_STORE=store.root, XDG_CACHE_HOME=str(root / "cache"))
+    env = dict(os.environ, VIMPORT_STORE=store.root)
     env.pop("VIMPORT_PROJECT", None)
     ok = True
     for name, requirement in _PROJECTS.items():

@@ -187,8 +187,8 @@ def _interpreter() -> "dict[str, Any]":
     try:
         with open(interpreter_file(), "rb") as f:
             record: dict[str, Any] = marshal.loads(f.read())
-    except (OSError, EOFError, ValueError, TypeError) as exc:
-        raise Unsure(f"no record of this interpreter's tags ({exc})") from None
+    except (OSError, EOFError, ValueError, TypeError):
+        raise Unsure("no record of this interpreter's tags yet") from None
     if record.get("key") != interpreter_key():
         raise Unsure("the interpreter changed since its tags were recorded")
     return record
