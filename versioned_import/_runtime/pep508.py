@@ -275,13 +275,22 @@ def _parse_marker(text: str) -> "Marker":
     marker, position = _expression(tokens, 0)
     if position != len(tokens):
         raise Unsure(text)
-    # packaging normalizes the names `extra` is compared with at the top level alone.
+    # packaging 26.2 normalizes the names `extra` is compared with at the top level alone,
+    # 26.4 everywhere: inside parentheses the two disagree.
+    if any(_mentions_extra(item) for item in marker if isinstance(item, list)):
+        raise Unsure(f"{text}: extra inside parentheses")
     return [
         (item[0], item[1], canonical_name(item[2]), item[3])
         if isinstance(item, tuple) and item[0] == "extra"
         else item
         for item in marker
     ]
+
+
+def _mentions_extra(marker: "Marker | Atom | str") -> bool:
+    if isinstance(marker, list):
+        return any(_mentions_extra(item) for item in marker)
+    return isinstance(marker, tuple) and marker[0] == "extra"
 
 
 def _expression(tokens: "list[tuple[str, str]]", position: int) -> "tuple[Marker, int]":
