@@ -72,13 +72,21 @@ def plan_pinned(project: str, store: str) -> "tuple[Plan | None, str]":
 
 def lock_environment() -> str:
     """The ``environments`` marker of a lock written here: same Python, same platform."""
-    import platform
-
     version = ".".join(map(str, sys.version_info[:2]))
     return (
         f'implementation_name == "{sys.implementation.name}" and python_version == "{version}" '
-        f'and sys_platform == "{sys.platform}" and platform_machine == "{platform.machine()}"'
+        f'and sys_platform == "{sys.platform}" and platform_machine == "{_machine()}"'
     )
+
+
+def _machine() -> str:
+    """``platform.machine()``, which is ``os.uname().machine`` where there is one: ``platform``
+    imports ``re``."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
 
 
 def _plan(project: str, store: str) -> "Plan":
