@@ -163,12 +163,12 @@ class _Reader:
             elif self.peek() == "'":
                 parts.append(self.literal_string())
             else:
-                start = self.at
-                while self.peek() and self.peek() in _BARE:
+                start, text = self.at, self.text
+                while self.at < len(text) and text[self.at] in _BARE:
                     self.at += 1
                 if self.at == start:
                     raise Unsure(f"a key expected at {self.at}")
-                parts.append(self.text[start : self.at])
+                parts.append(text[start : self.at])
             self.blank()
             if self.peek() != ".":
                 return tuple(parts)
@@ -209,9 +209,13 @@ class _Reader:
 
     def basic_string(self) -> str:
         start = self.at + 1
-        end = start
-        while self.text[end : end + 1] not in ('"', "\n", ""):
-            end += 2 if self.text[end] == "\\" else 1
+        end = self.text.find('"', start)
+        if end < 0 or "\\" in self.text[start:end]:  # escapes: the quote may be one of them
+            end = start
+            while self.text[end : end + 1] not in ('"', "\n", ""):
+                end += 2 if self.text[end] == "\\" else 1
+        elif "\n" in self.text[start:end]:
+            raise Unsure("an unterminated string")
         if self.text[end : end + 1] != '"':
             raise Unsure("an unterminated string")
         self.at = end + 1
