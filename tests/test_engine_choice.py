@@ -55,7 +55,7 @@ def test_pip_without_uv_and_why_with_v(monkeypatch: pytest.MonkeyPatch) -> None:
     _no_uv(monkeypatch)
     reporter = _verbose()
 
-    assert isinstance(choice.default_engine(reporter), PipEngine)
+    assert type(choice.default_engine(reporter)) is PipEngine  # not its subclass UvEngine
     assert _said(reporter) == (
         "Using pip as the engine: no uv was found (neither the `uv` package nor uv on PATH)\n"
     )
@@ -68,7 +68,7 @@ def test_pip_when_a_setting_has_no_uv_equivalent(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PIP_PREFER_BINARY", "1")
     reporter = _verbose()
 
-    assert isinstance(choice.default_engine(reporter), PipEngine)
+    assert type(choice.default_engine(reporter)) is PipEngine  # not its subclass UvEngine
     assert _said(reporter).startswith(
         "Using pip as the engine: pip's setting prefer-binary (PIP_PREFER_BINARY): uv has no "
     )
@@ -78,7 +78,7 @@ def test_pip_when_a_setting_has_no_uv_equivalent(monkeypatch: pytest.MonkeyPatch
 def test_vimport_engine_pip_forces_pip(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIMPORT_ENGINE", value)
 
-    assert isinstance(choice.default_engine(_verbose()), PipEngine)
+    assert type(choice.default_engine(_verbose())) is PipEngine
 
 
 @pytest.mark.parametrize(

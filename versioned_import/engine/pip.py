@@ -39,6 +39,8 @@ MINIMUM_PIP = (25, 3)
 class PipEngine:
     """``Engine`` through ``python -m pip`` of the tool's own interpreter."""
 
+    name = "pip"
+
     def __init__(self, config: PipConfig) -> None:
         self.config = config
 
@@ -49,16 +51,17 @@ class PipEngine:
         prefer: Mapping[str, str] | None = None,
     ) -> list[Pick]:
         return resolve_preferring(
-            "pip",
+            self.name,
             requirements,
             prefer,
-            lambda pins: self._lock(requirements, pins, reporter),
+            lambda pins: self._resolve_once(requirements, pins, reporter),
             reporter,
         )
 
-    def _lock(
+    def _resolve_once(
         self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
     ) -> list[Pick]:
+        """``requirements`` resolved with ``pins`` as constraints: one ``pip lock``."""
         with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
             lock = os.path.join(tmp, "pylock.toml")
             listed = requirements_file(tmp, requirements, pins)

@@ -16,11 +16,11 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 
-from versioned_import.engine import Fetched, Pick
+from versioned_import.engine import Pick
 from versioned_import.engine.lockfile import resolved_picks
-from versioned_import.engine.pip import build, child_environment, fetch
+from versioned_import.engine.pip import PipEngine, child_environment
 from versioned_import.engine.pipconfig import PipConfig
-from versioned_import.engine.prefer import requirements_file, resolve_preferring
+from versioned_import.engine.prefer import requirements_file
 from versioned_import.engine.uvoptions import UvOptions
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter
@@ -49,31 +49,22 @@ def find_uv() -> str | None:
     return shutil.which("uv")
 
 
-class UvEngine:
-    """``Engine`` through the uv binary at ``uv``."""
+class UvEngine(PipEngine):
+    """``Engine`` through the uv binary at ``uv``: uv resolves; the lock's wheels are fetched,
+    and local sources built, as by the pip engine, since uv has no download-only or build-only
+    command that honours pip's settings."""
+
+    name = "uv"
 
     def __init__(self, uv: str, options: UvOptions, config: PipConfig) -> None:
+        super().__init__(config)
         self.uv = uv
         self.options = options
-        self.config = config
 
-    def resolve(
-        self,
-        requirements: Sequence[str],
-        reporter: Reporter,
-        prefer: Mapping[str, str] | None = None,
-    ) -> list[Pick]:
-        return resolve_preferring(
-            "uv",
-            requirements,
-            prefer,
-            lambda pins: self._compile(requirements, pins, reporter),
-            reporter,
-        )
-
-    def _compile(
+    def _resolve_once(
         self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
     ) -> list[Pick]:
+        """``requirements`` resolved with ``pins`` as constraints: one ``uv pip compile``."""
         with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
             listed = requirements_file(tmp, requirements, pins)
             command = [self.uv, "pip", "compile", "--no-config", "--format", "pylock.toml",
@@ -81,14 +72,6 @@ class UvEngine:
             command.append("--verbose" if reporter.verbose else "--quiet")
             text = self._run(command, f"resolve {', '.join(requirements)}", reporter)
         return resolved_picks(text, "uv pip compile")
-
-    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
-        return fetch(picks, self.config, directory, reporter)
-
-    def build(self, source: str, directory: str, reporter: Reporter) -> str:
-        """Local sources are built by pip, as sdists are: uv has no build-only command that
-        honours pip's settings."""
-        return build(source, self.config, directory, reporter)
 
     def _run(self, command: list[str], what: str, reporter: Reporter) -> str:
         # uv starts this interpreter to learn its markers and tags: without the hook. The
