@@ -18,9 +18,12 @@ __all__ = [
     "entries_dir",
     "generation_file",
     "import_roots",
+    "list_names",
+    "name_entry_dirs",
     "plans_dir",
     "roots_dir",
     "store_root",
+    "subdirs",
     "user_cache_dir",
 ]
 
@@ -93,3 +96,39 @@ def import_roots(project_dir: str) -> list[str]:
     """Where a project's own code imports from: ``src/`` when it exists, else the root."""
     src = os.path.join(project_dir, "src")
     return [src] if os.path.isdir(src) else [project_dir]
+
+
+def name_entry_dirs(
+    store: str, name: str, strays: "list[str] | None" = None
+) -> "dict[tuple[str, str], str]":
+    """(version, tag) -> entry directory, for the distribution ``name`` (canonical): a walk of
+    that name's directory alone. What lies there but is no directory (or is a link) goes to
+    ``strays`` when given."""
+    found = {}
+    top = os.path.join(entries_dir(store), name)
+    for version in subdirs(top, strays):
+        for tag in subdirs(os.path.join(top, version), strays):
+            found[(version, tag)] = os.path.join(top, version, tag)
+    return found
+
+
+def subdirs(directory: str, strays: "list[str] | None" = None) -> "list[str]":
+    """The directories in ``directory`` (``list_names``), links skipped; the rest go to
+    ``strays`` when given."""
+    found = []
+    for name in list_names(directory):
+        path = os.path.join(directory, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            found.append(name)
+        elif strays is not None:
+            strays.append(path)
+    return found
+
+
+def list_names(directory: str) -> "list[str]":
+    """The names in ``directory``, sorted, hidden ones skipped; none when it does not exist or
+    is not a directory."""
+    try:
+        return sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except (FileNotFoundError, NotADirectoryError):
+        return []

@@ -29,9 +29,9 @@ from versioned_import._runtime.paths import (
     LOCK,
     MANIFEST,
     SITE_DIR,
-    entries_dir,
     generation_file,
     import_roots,
+    name_entry_dirs,
 )
 from versioned_import._runtime.pep508 import (
     Unsure,
@@ -311,20 +311,17 @@ class _Graph:
         pin = self.pins[canonical]
         best: tuple[int, dict[str, Any]] | None = None
         versions = set()
-        top = os.path.join(entries_dir(self.store), canonical)
-        for version in _subdirs(top):
-            for tag in _subdirs(os.path.join(top, version)):
-                path = os.path.join(top, version, tag)
-                with open(os.path.join(path, ENTRY_FILE), encoding="utf-8") as f:
-                    entry: dict[str, Any] = loads(f.read())  # type: ignore[assignment]
-                score = self._score(entry["tag"])
-                if score is None or not self._usable(canonical, entry, tag):
-                    continue
-                versions.add(entry["version"])
-                if best is None or score < best[0]:
-                    entry.update(canonical=canonical, key_version=version, key_tag=tag)
-                    entry["site"] = os.path.join(path, SITE_DIR)
-                    best = (score, entry)
+        for (version, tag), path in name_entry_dirs(self.store, canonical).items():
+            with open(os.path.join(path, ENTRY_FILE), encoding="utf-8") as f:
+                entry: dict[str, Any] = loads(f.read())  # type: ignore[assignment]
+            score = self._score(entry["tag"])
+            if score is None or not self._usable(canonical, entry, tag):
+                continue
+            versions.add(entry["version"])
+            if best is None or score < best[0]:
+                entry.update(canonical=canonical, key_version=version, key_tag=tag)
+                entry["site"] = os.path.join(path, SITE_DIR)
+                best = (score, entry)
         if best is None or len(versions) > 1:
             raise Unsure(f"no single usable entry of {canonical} {pin}")
         version_key(best[1]["version"])  # the chains print it as packaging would: canonical
@@ -366,20 +363,6 @@ class _Graph:
         return f"{self.why(parent, root)} -> {entry['name']} {entry['version']} requires " + (
             requirement.text()
         )
-
-
-def _subdirs(directory: str) -> "list[str]":
-    """``store.layout``'s walk: sorted, hidden names, files and links skipped."""
-    try:
-        names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    except OSError:
-        return []
-    return [
-        n
-        for n in names
-        if os.path.isdir(os.path.join(directory, n))
-        and not os.path.islink(os.path.join(directory, n))
-    ]
 
 
 def _dist(entry: "dict[str, Any]", why: str) -> "Dist":

@@ -30,7 +30,10 @@ from versioned_import._runtime.paths import (
     SITE_DIR,
     entries_dir,
     generation_file,
+    list_names,
+    name_entry_dirs,
     roots_dir,
+    subdirs,
 )
 
 __all__ = [
@@ -121,7 +124,7 @@ def entry_dirs(root: str) -> tuple[dict[Key, str], list[str]]:
     Read from directory names alone, so a damaged ``entry.json`` hides no entry."""
     entries: dict[Key, str] = {}
     strays: list[str] = []
-    for name in _subdirs(entries_dir(root), strays):
+    for name in subdirs(entries_dir(root), strays):
         entries.update(_entry_dirs_of(root, name, strays))
     return entries, strays
 
@@ -129,36 +132,11 @@ def entry_dirs(root: str) -> tuple[dict[Key, str], list[str]]:
 def entry_dirs_of(root: str, name: str) -> dict[Key, str]:
     """The entry directories of the distribution ``name`` (canonical) by their keys: a walk of
     that name's directory alone, so its cost does not grow with the rest of the store."""
-    return _entry_dirs_of(root, name, [])
+    return _entry_dirs_of(root, name, None)
 
 
-def _entry_dirs_of(root: str, name: str, strays: list[str]) -> dict[Key, str]:
-    entries: dict[Key, str] = {}
-    top = os.path.join(entries_dir(root), name)
-    for version in _subdirs(top, strays):
-        for tag in _subdirs(os.path.join(top, version), strays):
-            entries[Key(name, version, tag)] = os.path.join(top, version, tag)
-    return entries
-
-
-def _subdirs(directory: str, strays: list[str]) -> list[str]:
-    found = []
-    for name in list_names(directory):
-        path = os.path.join(directory, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            found.append(name)
-        else:
-            strays.append(path)
-    return found
-
-
-def list_names(directory: str) -> list[str]:
-    """The names in ``directory``, sorted, hidden ones skipped; none when it does not exist or
-    is not a directory."""
-    try:
-        return sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+def _entry_dirs_of(root: str, name: str, strays: list[str] | None) -> dict[Key, str]:
+    return {Key(name, *where): path for where, path in name_entry_dirs(root, name, strays).items()}
 
 
 def script_files(entry: str) -> dict[str, str]:
