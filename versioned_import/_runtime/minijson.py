@@ -33,9 +33,13 @@ def _c_scanner() -> "Callable[[str, int], tuple[object, int]] | None":
     return _json.make_scanner(_Decoder())  # type: ignore[arg-type]  # it reads these alone
 
 
+_SCAN = _c_scanner()
+"""Made once: planning reads an ``entry.json`` for each of a project's distributions."""
+
+
 def loads(text: str) -> object:
     """``json.loads(text)``; ``ValueError`` where it raises one."""
-    scan = _c_scanner()
+    scan = _SCAN
     if scan is None:
         import json
 
