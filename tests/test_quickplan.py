@@ -178,7 +178,10 @@ def test_without_the_interpreter_record_every_plan_is_full(
 def test_a_record_of_another_interpreter_is_not_used(
     make_project: MakeProject, filled: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert quickplan.interpreter_record() is not None
     monkeypatch.setattr(sys, "version", sys.version + " (rebuilt)")
+    assert os.path.exists(interpreter_file())  # there is a record, of the interpreter before
+    assert quickplan.interpreter_record() is None
     quick, why_not = quickplan.plan_pinned(str(make_project("app", ["leaf==2.0"])), filled.root)
     assert quick is None and "interpreter changed" in why_not
 

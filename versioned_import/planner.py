@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from versioned_import import __version__, project
 from versioned_import._runtime.fs import make_dirs, write_atomic
 from versioned_import._runtime.plan import FORMAT, interpreter_file, signature
-from versioned_import._runtime.quickplan import interpreter_key
+from versioned_import._runtime.quickplan import interpreter_key, interpreter_record
 from versioned_import.store import layout
 
 if TYPE_CHECKING:
@@ -201,15 +201,14 @@ def record_interpreter() -> None:
     from packaging.markers import default_environment
     from packaging.tags import sys_tags
 
-    path, key = interpreter_file(), interpreter_key()
-    with contextlib.suppress(OSError, EOFError, ValueError, TypeError), open(path, "rb") as f:
-        if marshal.loads(f.read()).get("key") == key:
-            return
+    if interpreter_record() is not None:
+        return
     record = {
-        "key": key,
+        "key": interpreter_key(),
         "tags": {str(tag): rank for rank, tag in enumerate(sys_tags())},
         "environment": dict(default_environment()),
     }
+    path = interpreter_file()
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
         make_dirs(os.path.dirname(path))
         write_atomic(path, marshal.dumps(record))

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from versioned_import._runtime.pep508 import Requirement
     from versioned_import._runtime.plan import Dist, Plan
 
-__all__ = ["interpreter_key", "lock_environment", "plan_pinned"]
+__all__ = ["interpreter_key", "interpreter_record", "lock_environment", "plan_pinned"]
 
 _TOOL_KEYS = {"system-site-packages"}
 """The ``[tool.vimport]`` keys planned here; any other sends the project to the full planner."""
@@ -103,7 +103,9 @@ def _plan(project: str, store: str) -> "Plan":
     requires_python = meta.get("requires-python")
     if requires_python is not None and not _python_ok(requires_python):
         raise Unsure("requires-python excludes this interpreter")
-    record = _interpreter()
+    record = interpreter_record()
+    if record is None:
+        raise Unsure("no record of this interpreter's tags yet (or the interpreter changed since)")
     environment = record["environment"]
     wanted = [r for r in requirements if r.marker is None or evaluate(r.marker, environment)]
     if os.path.exists(lock):
@@ -192,16 +194,15 @@ def _inputs_hash(requirements: "list[Requirement]", requires_python: "str | None
     return sha256_hex(text.encode())
 
 
-def _interpreter() -> "dict[str, Any]":
-    """What the full planner recorded of this interpreter: tag ranks, marker environment."""
+def interpreter_record() -> "dict[str, Any] | None":
+    """What was recorded of this interpreter (tag ranks, marker environment), or None: nothing
+    is, or the record is of what the interpreter, the tool or the C library was before."""
     try:
         with open(interpreter_file(), "rb") as f:
             record: dict[str, Any] = marshal.loads(f.read())
     except (OSError, EOFError, ValueError, TypeError):
-        raise Unsure("no record of this interpreter's tags yet") from None
-    if record.get("key") != interpreter_key():
-        raise Unsure("the interpreter changed since its tags were recorded")
-    return record
+        return None
+    return record if isinstance(record, dict) and record.get("key") == interpreter_key() else None
 
 
 def interpreter_key() -> "list[str]":
