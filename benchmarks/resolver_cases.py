@@ -94,7 +94,7 @@ def resolution(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
         results["pip"] = {i["metadata"]["name"]: i["metadata"]["version"] for i in data["install"]}
 
     uv_compile(root / "uv-cache", "uv.txt")  # untimed: warms uv's cache
-    vimport_in_process(0)  # untimed: loads packaging and resolvelib into this process
+    vimport_in_process(0)  # untimed: loads packaging and the resolver into this process
     print("5: timing the resolvers (pip takes over half a minute per run)", flush=True)
     section = timed_section(
         f"5. resolve {graph.distributions} distributions ({len(graph.wheels)} wheels)",

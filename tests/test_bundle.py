@@ -62,7 +62,7 @@ def test_the_sitecustomize_defines_what_it_uses_and_imports_only_the_standard_li
         ("from versioned_import.store import layout\n\n\ndef plan_file():\n    return layout\n",
          "F821"),
         ("import packaging.version\n", "packaging"),
-        ("def f():\n    from resolvelib import Resolver\n    return Resolver\n", "resolvelib"),
+        ("def f():\n    from installer import install\n    return install\n", "installer"),
     ],
 )  # fmt: skip
 def test_the_checks_catch_a_broken_bundle(source: str, found: str) -> None:

@@ -1,7 +1,7 @@
 """Computing a plan: read the manifest (and its lock), resolve it against the store.
 
 This is the cold path, run in a child interpreter by the hook (``_runtime.plan.compute_in_child``)
-or in the CLI's own process; it may import TOML, ``packaging`` and ``resolvelib``. Computing a
+or in the CLI's own process; it may import TOML, ``packaging`` and the resolver. Computing a
 plan writes nothing: the hook saves it, and remembers the project as a root of the store.
 """
 

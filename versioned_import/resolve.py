@@ -1,4 +1,4 @@
-"""Resolution: a project's requirements against what the store holds, with resolvelib.
+"""Resolution: a project's requirements against what the store holds (``backtracking``).
 
 Markers and extras are evaluated for the running interpreter, the highest satisfying version is
 preferred, and for each version the entry whose wheel tag suits this interpreter best is used.
@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, parse_tag, sys_tags
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
-from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 
+from versioned_import import backtracking
 from versioned_import.errors import ResolutionError, split_hint
 from versioned_import.store import Entry, Store
 
@@ -53,6 +52,10 @@ class _Candidate:
     def name(self) -> NormalizedName:
         return canonicalize_name(self.entry.name)
 
+    @cached_property
+    def identifier(self) -> str:
+        return _identify(self.name, self.extras)
+
     def dependencies(self) -> list[Requirement]:
         # A candidate with extras pins its own base version, so both resolve to one entry.
         found = [_requirement(f"{self.name}=={self.version}")] if self.extras else []
@@ -61,6 +64,9 @@ class _Candidate:
             if _applies(requirement, self.extras or frozenset({""})):
                 found.append(requirement)
         return found
+
+
+_Information = backtracking.Information[Requirement, "_Candidate"]
 
 
 def _applies(requirement: Requirement, extras: Iterable[str]) -> bool:
@@ -170,7 +176,10 @@ def _python_ok(requires_python: str | None) -> bool:
     )
 
 
-class _Provider(AbstractProvider):  # type: ignore[type-arg]
+class _Provider:
+    """The store's side of ``backtracking.resolve``: candidates are store entries, one object
+    per (entry, extras), so that every answer about one can be remembered by its identity."""
+
     def __init__(
         self,
         index: StoreIndex,
@@ -183,55 +192,72 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         self.prefer = prefer
         self.drop = drop
         self.dropped: dict[tuple[str, Version], list[Requirement]] = {}
-        # resolvelib asks the same question again every round (~380,000 times for 320
-        # distributions). Keyed by the ids of the requirement and of the candidate's entry (the
-        # answer depends only on its name and version; ints hash faster than a Version): each
-        # value keeps its requirement alive, and the index its entries, so no other object can
-        # take either id while the cache exists.
+        self._candidates: dict[tuple[int, frozenset[str]], _Candidate] = {}
+        self._dependencies: dict[int, list[Requirement]] = {}
+        self._identifiers: dict[int, tuple[Requirement, str]] = {}
+        # The resolution asks the same questions again and again (a requirement against a
+        # version: ~20,000 times for 320 distributions). Keyed by the ids of the requirement and
+        # of the entry or version, each value keeps its requirement alive, and the index its
+        # entries (and ``_version`` its versions), so no other object can take either id while
+        # the cache exists.
         self._satisfied: dict[tuple[int, int], tuple[Requirement, bool]] = {}
+        self._contains: dict[tuple[int, int, bool], tuple[Requirement, bool]] = {}
 
-    def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
-        return _identify(requirement_or_candidate.name, requirement_or_candidate.extras)
+    def identify(self, item: Requirement | _Candidate) -> str:
+        if isinstance(item, _Candidate):
+            return item.identifier
+        found = self._identifiers.get(id(item))
+        if found is None:
+            found = self._identifiers[id(item)] = (item, _identify(item.name, item.extras))
+        return found[1]
 
-    def get_preference(
-        self,
-        identifier: str,
-        resolutions: Mapping[str, _Candidate],
-        candidates: Mapping[str, Iterator[_Candidate]],
-        information: Mapping[str, Iterator[Any]],
-        backtrack_causes: Sequence[Any],
-    ) -> int:
+    def preference(self, identifier: str) -> int:
         return len(self.index.usable(identifier.partition("[")[0]))
 
     def find_matches(
         self,
         identifier: str,
-        requirements: Mapping[str, Iterator[Requirement]],
-        incompatibilities: Mapping[str, Iterator[_Candidate]],
+        requirements: Sequence[Requirement],
+        incompatibilities: Collection[_Candidate],
     ) -> list[_Candidate]:
-        wanted = list(requirements[identifier])
-        excluded = {c.version for c in incompatibilities[identifier]}
-        extras = frozenset(e for r in wanted for e in r.extras)
+        excluded = {c.version for c in incompatibilities}
+        extras = frozenset(e for r in requirements for e in r.extras)
         name = identifier.partition("[")[0]
+        pinned = self.pins.get(name)
         entries = [
             (entry, version)
             for entry in self.index.usable(name)
             if (version := _version(entry.version)) not in excluded
-            and self.pins.get(name, entry.version) == entry.version
+            and pinned in (None, entry.version)
         ]
         # As pip does: pre-releases only when a specifier asks for one, or when nothing else fits.
-        asked = any(r.specifier.prereleases for r in wanted)
+        asked = any(r.specifier.prereleases for r in requirements)
         for prereleases in dict.fromkeys([asked, True]):
             matches = [
-                _Candidate(entry, version, extras)
+                self._candidate(entry, version, extras)
                 for entry, version in entries
-                if all(r.specifier.contains(version, prereleases=prereleases) for r in wanted)
+                if all(self._admits(r, version, prereleases) for r in requirements)
             ]
             if matches:
                 # A preferred version (a stale lock's) is tried first; the rest stay newest first.
                 preferred = self.prefer.get(name)
                 return sorted(matches, key=lambda c: c.entry.version != preferred)
         return []
+
+    def _candidate(self, entry: Entry, version: Version, extras: frozenset[str]) -> _Candidate:
+        key = (id(entry), extras)
+        found = self._candidates.get(key)
+        if found is None:
+            found = self._candidates[key] = _Candidate(entry, version, extras)
+        return found
+
+    def _admits(self, requirement: Requirement, version: Version, prereleases: bool) -> bool:
+        key = (id(requirement), id(version), prereleases)
+        found = self._contains.get(key)
+        if found is None:
+            admits = requirement.specifier.contains(version, prereleases=prereleases)
+            found = self._contains[key] = (requirement, admits)
+        return found[1]
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
         key = (id(requirement), id(candidate.entry))
@@ -244,6 +270,12 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         return found[1]
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
+        found = self._dependencies.get(id(candidate))
+        if found is None:
+            found = self._dependencies[id(candidate)] = self._read_dependencies(candidate)
+        return found
+
+    def _read_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         found = candidate.dependencies()
         if not self.drop:
             return found
@@ -303,10 +335,9 @@ def resolve_graph(
     on the names in ``drop`` (the requirements of ``root`` itself are always kept)."""
     wanted = [r for r in requirements if _applies(r, [""])]
     provider = _Provider(index, pins or {}, prefer or {}, drop)
-    resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(wanted, max_rounds=10_000)
-    except ResolutionImpossible as exc:
+        result = backtracking.resolve(provider, wanted, max_rounds=10_000)
+    except backtracking.Impossible as exc:
         raise ResolutionError(_explain(exc.causes, index, root, store_root)) from exc
     chains = _Chains(result.criteria, root)
     resolved: dict[str, Resolved] = {}
@@ -318,7 +349,7 @@ def resolve_graph(
         dropped.setdefault(candidate.name, []).extend(
             provider.dropped.get((candidate.name, candidate.version), [])
         )
-        for info in result.criteria[identifier].information:
+        for info in result.criteria[identifier]:
             if info.parent is not None and info.parent.name != candidate.name:
                 dependents.setdefault(candidate.name, set()).add(info.parent.name)
     return Graph([resolved[name] for name in sorted(resolved)], dropped, dependents)
@@ -329,7 +360,7 @@ class _Chains:
     among dependents at one depth the first by identifier. ``_runtime.quickplan`` follows the
     same rule, so a project planned there explains itself in the same words."""
 
-    def __init__(self, criteria: Mapping[str, Any], root: str) -> None:
+    def __init__(self, criteria: Mapping[str, list[_Information]], root: str) -> None:
         self.criteria = criteria
         self.root = root
         self.memo: dict[str, str] = {}
@@ -338,13 +369,12 @@ class _Chains:
     def _depths(self) -> dict[str, int]:
         dependents: dict[str, list[str]] = {}
         frontier = []
-        for identifier, criterion in self.criteria.items():
-            for info in criterion.information:
+        for identifier, infos in self.criteria.items():
+            for info in infos:
                 if info.parent is None:
                     frontier.append(identifier)
                 else:
-                    parent = _identify(info.parent.name, info.parent.extras)
-                    dependents.setdefault(parent, []).append(identifier)
+                    dependents.setdefault(info.parent.identifier, []).append(identifier)
         depth = dict.fromkeys(frontier, 0)
         while frontier:
             reached = [d for i in frontier for d in dependents.get(i, []) if d not in depth]
@@ -355,22 +385,26 @@ class _Chains:
 
     def why(self, identifier: str) -> str:
         if identifier not in self.memo:
-            infos = self.criteria[identifier].information
+            infos = self.criteria[identifier]
             direct = [info for info in infos if info.parent is None]
             if direct:
                 text = f"{self.root} requires {direct[0].requirement}"
             else:
-                parents = [(_identify(i.parent.name, i.parent.extras), i) for i in infos]
-                parent, info = min(parents, key=lambda p: (self.depth[p[0]], p[0]))
-                by = f"{info.parent.entry.name} {info.parent.version}"
-                text = f"{self.why(parent)} -> {by} requires {info.requirement}"
+                parents = [(i.parent, i.requirement) for i in infos if i.parent is not None]
+                parent, requirement = min(
+                    parents, key=lambda p: (self.depth[p[0].identifier], p[0].identifier)
+                )
+                by = f"{parent.entry.name} {parent.version}"
+                text = f"{self.why(parent.identifier)} -> {by} requires {requirement}"
             self.memo[identifier] = text
         return self.memo[identifier]
 
 
-def _explain(causes: Collection[Any], index: StoreIndex, root: str, store_root: str) -> str:
+def _explain(
+    causes: Collection[_Information], index: StoreIndex, root: str, store_root: str
+) -> str:
     by_name: dict[str, list[str]] = {}
-    splittable: dict[str, list[Any]] = {}
+    splittable: dict[str, list[_Information]] = {}
     for cause in causes:
         who = root if cause.parent is None else f"{cause.parent.entry.name} {cause.parent.version}"
         wanted_name = canonicalize_name(cause.requirement.name)
@@ -396,7 +430,7 @@ def _explain(causes: Collection[Any], index: StoreIndex, root: str, store_root: 
     return "; ".join(parts)
 
 
-def _split_would_solve(causes: Sequence[Any], entries: Sequence[Entry]) -> bool:
+def _split_would_solve(causes: Sequence[_Information], entries: Sequence[Entry]) -> bool:
     """Two or more requirements, at least one from a dependent, each satisfiable alone."""
     if len(causes) < 2 or all(cause.parent is None for cause in causes):
         return False

@@ -3,7 +3,7 @@
 Loading a fresh plan is the hook's whole warm path. A plan records the ``os.stat`` signature of
 its inputs (the manifest, the store's generation file, the lock, the ``src/`` directory, a
 requirements file); when any differs, the plan is computed again (``versioned_import.planner``),
-in a child interpreter so that TOML, ``packaging`` and ``resolvelib`` never enter the project's
+in a child interpreter so that TOML, ``packaging`` and the resolver never enter the project's
 process.
 """
 

@@ -1,7 +1,7 @@
 """Planning a pinned project in its own process, with the standard library alone.
 
 A new project's first run used to start a child interpreter to plan it (~100-200 ms: the child
-imports TOML, ``packaging`` and ``resolvelib``). When every version is already decided — each
+imports TOML, ``packaging`` and the resolver). When every version is already decided — each
 requirement is an exact pin (``name==1.2``), or the project's ``pylock.toml`` is fresh — there
 is nothing to resolve: the plan is the pinned entries, read from the store. This module builds
 that plan here, and gives up (``None``) on anything it cannot answer exactly as the full planner
