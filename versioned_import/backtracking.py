@@ -179,24 +179,22 @@ class _Resolution(Generic[R, C]):
         return found
 
     def _unsatisfied(self) -> list[str]:
+        """The identifiers without a pin, or whose pin fails a requirement on them."""
         mapping = self.state.mapping
-        # A criterion already found satisfied by today's pin is skipped at C speed; the rest
-        # (new criteria, new pins, the unpinned) are checked.
-        changed = [
-            k for k, c in self.state.criteria.items() if c.satisfied_pin is not mapping.get(k)
+        criteria = self.state.criteria
+        # A criterion already found satisfied by today's pin is passed over at C speed.
+        changed = [k for k, c in criteria.items() if c.satisfied_pin is not mapping.get(k)]
+        return [
+            k
+            for k in changed
+            if (pin := mapping.get(k)) is None or not self._satisfies(criteria[k], pin)
         ]
-        return [k for k in changed if not self._satisfied(k)]
 
-    def _satisfied(self, name: str) -> bool:
-        criterion = self.state.criteria[name]
-        pin = self.state.mapping.get(name)
-        if pin is None:
-            return False
-        if criterion.satisfied_pin is not pin:
-            if not all(self._p.is_satisfied_by(i.requirement, pin) for i in criterion.information):
-                return False
+    def _satisfies(self, criterion: _Criterion[R, C], pin: C) -> bool:
+        if all(self._p.is_satisfied_by(i.requirement, pin) for i in criterion.information):
             criterion.satisfied_pin = pin
-        return True
+            return True
+        return False
 
     def _add_to_criteria(
         self, criteria: dict[str, _Criterion[R, C]], requirement: R, parent: C | None
@@ -226,7 +224,9 @@ class _Resolution(Generic[R, C]):
                 for info in criterion.information
                 if info.parent is None or self._p.identify(info.parent) not in parents
             ]
-            criteria[key] = _Criterion(criterion.candidates, kept, criterion.incompatibilities)
+            # An unchanged criterion is kept, and with it what it knows of its pin.
+            if len(kept) < len(criterion.information):
+                criteria[key] = _Criterion(criterion.candidates, kept, criterion.incompatibilities)
 
     def _attempt_to_pin(self, name: str) -> list[_Criterion[R, C]]:
         criterion = self.state.criteria[name]

@@ -114,10 +114,9 @@ class StoreIndex:
 
     def _read(self, name: str) -> None:
         entries = self._entries_of(name)
-        rank = _tag_ranks()
         best: dict[str, tuple[int, Entry]] = {}
         for entry in entries:
-            score = _tag_score(entry.tag, rank)
+            score = _tag_score(entry.tag)
             if score is None or not _python_ok(entry.requires_python):
                 continue
             if not _admitted(entry, self._hashes.get(name)):
@@ -164,7 +163,9 @@ def _requirement(text: str) -> Requirement:
     return Requirement(text)
 
 
-def _tag_score(tag: str, rank: Mapping[Tag, int]) -> int | None:
+@functools.cache
+def _tag_score(tag: str) -> int | None:
+    rank = _tag_ranks()
     scores = [rank[t] for t in parse_tag(tag) if t in rank]
     return min(scores) if scores else None
 

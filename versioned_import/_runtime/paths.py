@@ -113,16 +113,24 @@ def name_entry_dirs(
 
 
 def subdirs(directory: str, strays: "list[str] | None" = None) -> "list[str]":
-    """The directories in ``directory`` (``list_names``), links skipped; the rest go to
-    ``strays`` when given."""
-    found = []
-    for name in list_names(directory):
-        path = os.path.join(directory, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            found.append(name)
+    """The directories in ``directory``, sorted, hidden ones and links skipped; what else lies
+    there goes to ``strays`` when given; none when it does not exist or is not a directory."""
+    try:
+        # scandir's file types come with the names: no stat per name (a resolution walks
+        # ~1,600 directories of the store).
+        with os.scandir(directory) as found:
+            listed = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in found)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    names = []
+    for name, is_dir in listed:
+        if name.startswith("."):
+            continue
+        if is_dir:
+            names.append(name)
         elif strays is not None:
-            strays.append(path)
-    return found
+            strays.append(os.path.join(directory, name))
+    return names
 
 
 def list_names(directory: str) -> "list[str]":
