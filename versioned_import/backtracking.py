@@ -159,16 +159,12 @@ class _Resolution(Generic[R, C]):
             unsatisfied = self._unsatisfied()
             if not unsatisfied:
                 return _result(self.state)
-            satisfied = self.state.criteria.keys() - set(unsatisfied)
-            name = (
-                min(unsatisfied, key=self._preference) if len(unsatisfied) > 1 else unsatisfied[0]
-            )
+            name = min(unsatisfied, key=self._preference)
             failures = self._attempt_to_pin(name)
             if failures:
                 self._recover(failures)
             else:
-                newly = satisfied.intersection(self._unsatisfied())
-                self._remove_information(self.state.criteria, newly)
+                self._remove_information(self.state.criteria, self._broken(name, unsatisfied))
                 self._states.append(self.state.copy())
         raise TooDeep(f"no resolution within {max_rounds} rounds")
 
@@ -189,6 +185,19 @@ class _Resolution(Generic[R, C]):
             for k in changed
             if (pin := mapping.get(k)) is None or not self._satisfies(criteria[k], pin)
         ]
+
+    def _broken(self, name: str, unsatisfied: list[str]) -> set[str]:
+        """The pins that satisfied their criteria before ``name`` was pinned and do not now:
+        only the criteria its pin's dependencies changed can be among them."""
+        pinned = self.state.mapping[name]
+        changed = {self._p.identify(r) for r in self._p.get_dependencies(pinned)}
+        changed.difference_update(unsatisfied)
+        mapping, criteria = self.state.mapping, self.state.criteria
+        return {
+            k
+            for k in changed
+            if (pin := mapping.get(k)) is not None and not self._satisfies(criteria[k], pin)
+        }
 
     def _satisfies(self, criterion: _Criterion[R, C], pin: C) -> bool:
         if all(self._p.is_satisfied_by(i.requirement, pin) for i in criterion.information):
