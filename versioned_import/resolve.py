@@ -193,16 +193,18 @@ class _Provider:
         self.prefer = prefer
         self.drop = drop
         self.dropped: dict[tuple[str, Version], list[Requirement]] = {}
+        # The resolution asks the same questions again and again (a requirement against a
+        # version: ~20,000 times for 320 distributions), so the answers are kept for this
+        # resolution, keyed by the ids of the objects asked about: each value keeps its
+        # requirement alive, the index its entries, this its candidates and ``_version`` its
+        # versions, so no other object can take one of those ids meanwhile.
         self._candidates: dict[tuple[int, frozenset[str]], _Candidate] = {}
         self._dependencies: dict[int, list[Requirement]] = {}
         self._identifiers: dict[int, tuple[Requirement, str]] = {}
-        # The resolution asks the same questions again and again (a requirement against a
-        # version: ~20,000 times for 320 distributions). Keyed by the ids of the requirement and
-        # of the entry or version, each value keeps its requirement alive, and the index its
-        # entries (and ``_version`` its versions), so no other object can take either id while
-        # the cache exists.
         self._satisfied: dict[tuple[int, int], tuple[Requirement, bool]] = {}
-        self._contains: dict[tuple[int, int, bool], tuple[Requirement, bool]] = {}
+        self._specifiers: dict[int, tuple[Requirement, str]] = {}
+        # By the specifier's text: many requirements share one (">=1.0", "<3").
+        self._contains: dict[tuple[str, int, bool], bool] = {}
 
     def identify(self, item: Requirement | _Candidate) -> str:
         if isinstance(item, _Candidate):
@@ -253,12 +255,14 @@ class _Provider:
         return found
 
     def _admits(self, requirement: Requirement, version: Version, prereleases: bool) -> bool:
-        key = (id(requirement), id(version), prereleases)
+        text = self._specifiers.get(id(requirement))
+        if text is None:
+            text = self._specifiers[id(requirement)] = (requirement, str(requirement.specifier))
+        key = (text[1], id(version), prereleases)
         found = self._contains.get(key)
         if found is None:
-            admits = requirement.specifier.contains(version, prereleases=prereleases)
-            found = self._contains[key] = (requirement, admits)
-        return found[1]
+            found = self._contains[key] = requirement.specifier.contains(version, prereleases)
+        return found
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
         key = (id(requirement), id(candidate.entry))
