@@ -46,3 +46,21 @@ def test_what_json_refuses_is_refused(value: object, where: int, edit: str) -> N
 def test_not_json_is_a_value_error(text: str) -> None:
     with pytest.raises(ValueError):
         minijson.loads(text)
+
+
+RECORDS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(RECORDS)
+def test_records_are_written_as_json_writes_them(value: object) -> None:
+    assert minijson.dumps(value) == json.dumps(value)
+
+
+@pytest.mark.parametrize("value", [1.5, {1: "a"}, {"a": {2}}, b"x"])
+def test_what_records_never_hold_is_refused(value: object) -> None:
+    with pytest.raises(TypeError):
+        minijson.dumps(value)

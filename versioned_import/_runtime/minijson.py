@@ -5,7 +5,7 @@ fallback; the C scanner and encoder it uses are in ``_json``, which this module 
 An interpreter without ``_json`` gets the ``json`` module itself.
 """
 
-__all__ = ["loads", "quote"]
+__all__ = ["dumps", "loads", "quote"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,6 +52,23 @@ def loads(text: str) -> object:
     if text[end:].strip(_SPACE):
         raise ValueError(f"extra data at {end}")
     return value
+
+
+def dumps(value: object) -> str:
+    """``json.dumps(value)`` for what records hold: None, booleans, integers, strings, lists
+    and string-keyed dicts (in their order); a hash is taken of the text, so it must be json's
+    byte for byte."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(dumps(item) for item in value)}]"
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return f"{{{', '.join(f'{quote(k)}: {dumps(v)}' for k, v in value.items())}}}"
+    raise TypeError(f"minijson does not write {type(value).__name__}")
 
 
 def quote(text: str) -> str:
