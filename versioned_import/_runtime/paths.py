@@ -14,6 +14,7 @@ __all__ = [
     "LOCK",
     "MANIFEST",
     "SITE_DIR",
+    "build_flavour",
     "default_store",
     "entries_dir",
     "generation_file",
@@ -71,6 +72,15 @@ def default_store() -> str:
 def store_root() -> str:
     """The store this process uses: ``VIMPORT_STORE`` if set, else the default, made absolute."""
     return os.path.abspath(os.environ.get("VIMPORT_STORE") or default_store())
+
+
+def build_flavour() -> str:
+    """The interpreter kind that build environments and a project's own metadata are kept for."""
+    # Imported here: most starts never ask. On Linux get_platform() imports nothing more; on
+    # macOS it reads the build's configuration (the hook asks only for a project's first run).
+    import sysconfig
+
+    return f"{sys.implementation.cache_tag}-{sysconfig.get_platform()}"
 
 
 def plans_dir() -> str:

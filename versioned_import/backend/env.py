@@ -14,12 +14,10 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import sysconfig
 from collections.abc import Sequence
 
 from versioned_import._runtime.fs import make_dirs
-from versioned_import._runtime.paths import user_cache_dir
+from versioned_import._runtime.paths import build_flavour, user_cache_dir
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter
 
@@ -28,8 +26,7 @@ __all__ = ["build_env", "build_envs_dir", "restrict"]
 
 def build_envs_dir() -> str:
     """Where build environments live, one directory per interpreter kind."""
-    flavour = f"{sys.implementation.cache_tag}-{sysconfig.get_platform()}"
-    return os.path.join(user_cache_dir(), "build-envs", flavour)
+    return os.path.join(user_cache_dir(), "build-envs", build_flavour())
 
 
 def _key(requirements: Sequence[str]) -> str:
