@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MakeProject, MakeWheel
-from versioned_import import planner
+from versioned_import import own_dist, planner
 from versioned_import._runtime import quickplan
 from versioned_import._runtime.plan import interpreter_file
 from versioned_import._runtime.roots import root_file
 from versioned_import.engine import Artifact, Pick
+from versioned_import.progress import Reporter
 from versioned_import.project import manifest_for
 from versioned_import.project.pylock import write_lock
 from versioned_import.store import Store
@@ -205,3 +208,160 @@ def test_a_lock_for_another_platform_is_left_to_the_full_planner(
     assert quickplan.plan_pinned(str(project), filled.root)[1] == (
         "the lock was made for another interpreter"
     )
+
+
+# --- the project's own distribution -------------------------------------------------------------
+
+HATCH = (
+    '[build-system]\nrequires = ["hatchling >= 1.26", "tomli; python_version < \'3.11\'"]\n'
+    'build-backend = "hatchling.build"\n[tool.hatch.version]\npath = "src/app/__about__.py"\n'
+)
+SETUPTOOLS = (
+    '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+    '[tool.setuptools.dynamic]\nversion = {attr = "app.__version__"}\n'
+)
+UV_PACKAGE = HATCH + "[tool.uv]\npackage = true\n"
+# Much as hatchling writes it: a description body that is not ASCII, headers folded elsewhere.
+METADATA = (
+    "Metadata-Version: 2.4\nName: App\nVersion: 0.1\nLicense: MIT\n  second line\n"
+    "Requires-Dist: leaf==2.0\n\nThe app. Ünïcode.\n\nName: not a header here\n"
+)
+
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The project's backend, as far as ``own_dist.ensure`` sees it: it writes ``METADATA``
+    (and says which project it ran for), so no build requirement is installed."""
+    ran: list[str] = []
+
+    def prepare(directory: str, system: object, site: str, *args: object, **kw: object) -> str:
+        ran.append(directory)
+        text = (Path(directory) / "METADATA").read_text(encoding="utf-8")
+        dist_info = Path(site, "App-0.1.dist-info")
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text(text, encoding="utf-8")
+        return dist_info.name
+
+    monkeypatch.setattr(own_dist, "prepare_metadata", prepare)
+    return ran
+
+
+def _packaged(make_project: MakeProject, build: str, dependencies: list[str]) -> Path:
+    project = make_project("app", dependencies, "", build)
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("__version__ = '0.1'\n")
+    (project / "src" / "app" / "__about__.py").write_text("__version__ = '0.1'\n")
+    (project / "METADATA").write_text(METADATA, encoding="utf-8")
+    return project
+
+
+def _built(project: Path) -> own_dist.OwnProject:
+    own = own_dist.read_own(str(project))
+    assert own is not None
+    own_dist.ensure(own, Reporter(-1))
+    return own
+
+
+@pytest.mark.parametrize(
+    ("build", "watched"),
+    [(HATCH, "src/app/__about__.py"), (SETUPTOOLS, "src/app/__init__.py"), (UV_PACKAGE, "")],
+)
+@pytest.mark.parametrize("locked", [False, True])
+def test_a_packaged_project_with_its_metadata_built_is_planned_in_full(
+    make_project: MakeProject,
+    filled: Store,
+    wheels: list[Path],
+    backend: list[str],
+    build: str,
+    watched: str,
+    locked: bool,
+) -> None:
+    project = _packaged(make_project, build, ["leaf>=2" if locked else "leaf==2.0"])
+    if locked:
+        _lock(project, wheels, {"leaf": "2.0"})
+    own = _built(project)
+    _same(project, filled)
+    assert backend == [str(project)]  # built once, by the ensure above: no plan built again
+    quick, _ = quickplan.plan_pinned(str(project), filled.root)
+    assert quick is not None
+    assert quick["dists"][-1]["name"] == "App" and quick["dists"][-1]["canonical"] == "app"
+    inputs = [i[0] for i in quick["inputs"]]
+    assert inputs[-1] == own.current_file
+    if watched:
+        assert str(project / watched) in inputs
+
+
+def test_a_project_that_says_it_is_no_package_is_planned_without_itself(
+    make_project: MakeProject, filled: Store, backend: list[str]
+) -> None:
+    project = _packaged(make_project, HATCH + "[tool.uv]\npackage = false\n", ["leaf==2.0"])
+    _same(project, filled)
+    assert backend == []
+
+
+def _why_not(project: Path, store: Store) -> str:
+    quick, why_not = quickplan.plan_pinned(str(project), store.root)
+    assert quick is None
+    return why_not
+
+
+def test_metadata_to_build_is_left_to_the_full_planner(
+    make_project: MakeProject, filled: Store, backend: list[str]
+) -> None:
+    project = _packaged(make_project, HATCH, ["leaf==2.0"])
+    assert "own metadata is not built" in _why_not(project, filled)
+    own = _built(project)
+    (project / "src" / "app" / "__about__.py").write_text("__version__ = '0.2'\n")
+    assert "own metadata is stale" in _why_not(project, filled)
+    own_dist.ensure(own, Reporter(-1))
+    assert quickplan.plan_pinned(str(project), filled.root)[0] is not None
+    build = Path(own.current_file).parent / json.loads(Path(own.current_file).read_text())["build"]
+    shutil.rmtree(build)
+    assert "own metadata is not built (or its build is gone)" in _why_not(project, filled)
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        ("[tool.uv]\npackage = true\n", "without a build-backend"),
+        ("[build-system]\nrequires = []\n", "without a build-backend"),
+        (HATCH.replace("[tool.hatch", 'backend-path = ["b"]\n[tool.hatch'), "backend-path"),
+        (HATCH + '[tool.uv]\npackage = "yes"\n', "tool.uv.package is not a boolean"),
+        (HATCH + "[tool.uv]\nmanaged = false\n", "tool.uv holds"),
+        (HATCH.replace('"hatchling >= 1.26"', "1"), "not an array of strings"),
+        (HATCH.replace('"hatchling >= 1.26"', '"x @ file:///b"'), "@ file"),
+        (HATCH.replace('"hatchling.build"', '""'), "build-backend is not a string"),
+    ],
+)
+def test_a_build_system_the_full_planner_reads_is_left_to_it(
+    make_project: MakeProject, filled: Store, build: str, reason: str
+) -> None:
+    assert reason in _why_not(_packaged(make_project, build, ["leaf==2.0"]), filled)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "reason"),
+    [
+        ("Name: App\nVersion:\n 0.1\n\n", "a folded version header"),
+        ("Name: App\nName: App\nVersion: 0.1\n", "Name and Version, once each"),
+        ("Name: App\n", "Name and Version, once each"),
+        ("Name: Äpp\nVersion: 0.1\n", "not in ASCII"),
+        ("Name: App\nnot a header\nVersion: 0.1\n", "not a header"),
+    ],
+)
+def test_metadata_headers_out_of_the_ordinary_are_left_to_the_full_planner(
+    make_project: MakeProject, filled: Store, backend: list[str], metadata: str, reason: str
+) -> None:
+    project = _packaged(make_project, HATCH, ["leaf==2.0"])
+    (project / "METADATA").write_text(metadata, encoding="utf-8", newline="")
+    _built(project)
+    assert reason in _why_not(project, filled)
+
+
+def test_metadata_with_other_line_ends_is_read_as_email_reads_it(
+    make_project: MakeProject, filled: Store, backend: list[str]
+) -> None:
+    project = _packaged(make_project, HATCH, ["leaf==2.0"])
+    (project / "METADATA").write_text(METADATA.replace("\n", "\r\n"), "utf-8", newline="")
+    _built(project)
+    _same(project, filled)

@@ -36,7 +36,7 @@ RUNTIME_PACKAGE = f"{PACKAGE}._runtime"
 DISCOVER = "discover"
 """Copied into the sitecustomize itself, so a process outside any project imports nothing."""
 SITECUSTOMIZE = "sitecustomize.py"
-LAZY = ("private", "quickplan", "pep508", "minitoml", "minijson", "roots")
+LAZY = ("private", "quickplan", "ownrecord", "pep508", "minitoml", "minijson", "roots")
 """Runtime modules that only some starts use (private copies, planning a new project): every
 other start would pay ~50 us each to unmarshal and define them."""
 _LAZY_LOADER = '''

@@ -17,19 +17,27 @@ A build directory never changes once made (plans point into it): a new build get
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from versioned_import import __version__
 from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.ownrecord import (
+    EDITABLE_TAG,
+    editable_dist,
+    inputs_hash,
+    metadata_file,
+    read_record,
+    record_file,
+    table_at,
+    watched_files,
+)
 from versioned_import._runtime.paths import user_cache_dir
 from versioned_import.backend import DEFAULT_SYSTEM, BuildSystem, prepare_metadata
-from versioned_import.backend.env import build_envs_dir, restrict
+from versioned_import.backend.env import restrict
 from versioned_import.errors import ManifestError
 from versioned_import.progress import Reporter
 from versioned_import.project.manifest import load_toml, parse_requirements
@@ -39,10 +47,6 @@ if TYPE_CHECKING:
     from versioned_import._runtime.plan import Dist
 
 __all__ = ["EDITABLE_TAG", "Built", "OwnProject", "ensure", "read_own", "script_names"]
-
-EDITABLE_TAG = "editable"
-"""The ``tag`` of the project's own distribution in a plan (store entries have wheel tags)."""
-_ALWAYS_WATCHED = (MANIFEST, "setup.py", "setup.cfg")
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,7 @@ class OwnProject:
 
     @property
     def current_file(self) -> str:
-        key = hashlib.sha256(self.directory.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-        flavour = os.path.basename(build_envs_dir())
-        return os.path.join(user_cache_dir(), "projects", flavour, key, "current")
+        return record_file(self.directory)
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,12 @@ class Built:
     """True when the backend ran for this call."""
 
 
-def _table(data: object, *keys: str) -> dict[str, Any]:
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data if isinstance(data, dict) else {}
-
-
 def read_own(project_dir: str) -> OwnProject | None:
     """The project's own distribution, or None when the project is not one (no
     ``[build-system]`` table, or ``tool.uv.package = false``)."""
     path = os.path.join(project_dir, MANIFEST)
     data = load_toml(path)
-    package = _table(data, "tool", "uv").get("package")
+    package = table_at(data, "tool", "uv").get("package")
     if package is not None and not isinstance(package, bool):
         raise ManifestError(path, ["tool.uv.package must be true or false"])
     table = data.get("build-system")
@@ -97,10 +93,7 @@ def read_own(project_dir: str) -> OwnProject | None:
         path,
         system,
         dynamic=not isinstance(project, dict) or bool(project.get("dynamic")),
-        watched=[
-            *(os.path.join(project_dir, name) for name in _ALWAYS_WATCHED),
-            *_version_files(project_dir, data),
-        ],
+        watched=watched_files(project_dir, data),
     )
 
 
@@ -124,55 +117,6 @@ def _build_system(path: str, table: object) -> BuildSystem:
     return BuildSystem([str(r) for r in requires], backend, backend_path)
 
 
-def _version_files(project_dir: str, data: dict[str, Any]) -> list[str]:
-    """The file a backend reads the version from, where the manifest names it: hatch's and
-    pdm's ``path``, setuptools' ``version = {attr | file}``. A version from a VCS is not here."""
-    names = []
-    for table in (_table(data, "tool", "hatch", "version"), _table(data, "tool", "pdm", "version")):
-        if isinstance(table.get("path"), str):
-            names.append(table["path"])
-    setuptools = _table(data, "tool", "setuptools")
-    version = _table(setuptools, "dynamic").get("version")
-    if isinstance(version, dict):
-        files = version.get("file", [])
-        files = [files] if isinstance(files, str) else files if isinstance(files, list) else []
-        names += [f for f in files if isinstance(f, str)]
-        if isinstance(version.get("attr"), str):
-            root = _table(setuptools, "package-dir").get("", "")
-            names += _module_files(project_dir, version["attr"], root)
-    return [os.path.join(project_dir, name) for name in names]
-
-
-def _module_files(project_dir: str, attr: str, package_root: object) -> list[str]:
-    """The files that ``module.attribute`` may be read from, relative to the project."""
-    parts = attr.split(".")[:-1]
-    if not parts:
-        return []
-    roots = [package_root] if isinstance(package_root, str) and package_root else ["src", ""]
-    candidates = [
-        candidate
-        for root in roots
-        for candidate in (
-            os.path.join(root, *parts, "__init__.py"),
-            os.path.join(root, *parts[:-1], f"{parts[-1]}.py"),
-        )
-    ]
-    return [c for c in candidates if os.path.isfile(os.path.join(project_dir, c))]
-
-
-def _inputs_hash(own: OwnProject) -> str:
-    digest = hashlib.sha256(json.dumps([__version__, own.system.__dict__]).encode())
-    for path in own.watched:
-        try:
-            with open(path, "rb") as f:
-                content = f.read()
-        except OSError:
-            content = b"\0absent"
-        digest.update(f"\0{path}\0{len(content)}\0".encode("utf-8", "surrogateescape"))
-        digest.update(content)
-    return digest.hexdigest()
-
-
 def ensure(
     own: OwnProject, reporter: Reporter, *, force: bool = False, offline: bool = False
 ) -> Built:
@@ -181,24 +125,14 @@ def ensure(
     import filelock
 
     make_dirs(os.path.dirname(own.current_file))
-    inputs = _inputs_hash(own)
+    inputs = inputs_hash(own.system.__dict__, own.watched)
     # Two interpreters starting at once after an edit run the backend once.
     with filelock.FileLock(f"{own.current_file}.lock", mode=0o644):
-        current = _read_current(own)
+        current = read_record(own.current_file)
         if current is not None and current["inputs"] == inputs and not force:
             return Built(_dist(own, current), rebuilt=False)
         current = _build(own, inputs, reporter, offline)
     return Built(_dist(own, current), rebuilt=True)
-
-
-def _read_current(own: OwnProject) -> dict[str, str] | None:
-    try:
-        with open(own.current_file, encoding="utf-8") as f:
-            current: dict[str, str] = json.load(f)
-    except (OSError, ValueError):
-        return None
-    site = os.path.join(os.path.dirname(own.current_file), current.get("build", ""), "site")
-    return current if os.path.isdir(os.path.join(site, current.get("dist_info", ""))) else None
 
 
 def _build(own: OwnProject, inputs: str, reporter: Reporter, offline: bool) -> dict[str, str]:
@@ -258,20 +192,10 @@ def _write_launchers(dist_info: str, bin_dir: str) -> None:
 def _dist(own: OwnProject, current: dict[str, str]) -> Dist:
     from email.parser import HeaderParser
 
-    from packaging.utils import canonicalize_name
-
-    site = os.path.join(os.path.dirname(own.current_file), current["build"], "site")
-    with open(os.path.join(site, current["dist_info"], "METADATA"), encoding="utf-8") as f:
+    with open(metadata_file(own.current_file, current), encoding="utf-8") as f:
         metadata = HeaderParser().parse(f)
-    return {
-        "name": metadata["Name"],
-        "canonical": canonicalize_name(metadata["Name"]),
-        "version": metadata["Version"],
-        "tag": EDITABLE_TAG,
-        "site": site,
-        "dist_info": current["dist_info"],
-        "why": f"the project itself, editable (metadata by {own.system.backend})",
-    }
+    name, version = metadata["Name"], metadata["Version"]
+    return editable_dist(own.current_file, current, name, version, own.system.backend)
 
 
 def script_names() -> set[str]:

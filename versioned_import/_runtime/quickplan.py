@@ -5,9 +5,11 @@ imports TOML, ``packaging`` and the resolver). When every version is already dec
 requirement is an exact pin (``name==1.2``), or the project's ``pylock.toml`` is fresh — there
 is nothing to resolve: the plan is the pinned entries, read from the store. This module builds
 that plan here, and gives up (``None``) on anything it cannot answer exactly as the full planner
-(``versioned_import.planner``) would: a build system, sources, workspaces, private copies,
-extras, a stale or foreign lock, a name the pins leave open, a requirement the pins do not
-satisfy (the full planner words the error), a marker or version outside ``pep508``'s subset.
+(``versioned_import.planner``) would: sources, workspaces, private copies, extras, a stale or
+foreign lock, a name the pins leave open, a requirement the pins do not satisfy (the full planner
+words the error), a marker or version outside ``pep508``'s subset, a project that is its own
+distribution whose metadata must be built first (``ownrecord``: most packaged projects have it
+built already, by ``vimport sync`` or an earlier start).
 
 The interpreter's wheel tags and marker environment come from ``packaging`` through a record
 (``plan.interpreter_file``) that ``vimport hook install`` and the full planner write: without
@@ -24,6 +26,12 @@ from versioned_import import __version__
 from versioned_import._runtime.fs import sha256_hex
 from versioned_import._runtime.minijson import loads, quote
 from versioned_import._runtime.minitoml import loads as loads_toml
+from versioned_import._runtime.ownrecord import (
+    fresh_dist,
+    quick_system,
+    record_file,
+    watched_files,
+)
 from versioned_import._runtime.paths import (
     ENTRY_FILE,
     LOCK,
@@ -139,7 +147,24 @@ def _plan(project: str, store: str) -> "Plan":
         for top in entry["top_level"]:
             plan["modules"].setdefault(top, []).append(index)
         plan["pth"].extend((entry["site"], pth) for pth in entry["pth_files"])
+    _add_own(plan, project, data)
     return plan
+
+
+def _add_own(plan: "Plan", project: str, data: "dict[str, Any]") -> None:
+    """The project's own distribution, as ``planner._add_own`` adds it when its metadata needs
+    no build; ``Unsure`` when it does (the full planner runs the backend)."""
+    system = quick_system(data)
+    if system is None:
+        return
+    watched = watched_files(project, data)
+    known = {i[0] for i in plan["inputs"]}
+    record = record_file(project)
+    # Taken before the files are hashed and the record read: a change meanwhile leaves the plan
+    # stale, so the next start plans again.
+    inputs = [*signature([p for p in watched if p not in known]), *signature([record])]
+    plan["dists"].append(fresh_dist(record, system, watched))
+    plan["inputs"] += inputs
 
 
 def _read_toml(path: str) -> "dict[str, Any]":
@@ -155,10 +180,11 @@ def _vimport_table(data: "dict[str, Any]") -> "dict[str, Any]":
         raise Unsure("tool.vimport asks for more than pins")
     if not isinstance(table.get("system-site-packages", False), bool):
         raise Unsure("tool.vimport.system-site-packages is not a boolean")
-    # uv's table holds sources, a workspace or `package`; a build system makes the project a
-    # distribution itself, whose metadata only its backend can give.
-    if "uv" in tool or "build-system" in data:
-        raise Unsure("sources, a workspace or the project's own distribution")
+    # uv's table holds sources or a workspace, which need the full planner; `package` is read
+    # with the build system (`_add_own`).
+    uv = tool.get("uv", {})
+    if not isinstance(uv, dict) or set(uv) - {"package"}:
+        raise Unsure("tool.uv holds sources, a workspace or other settings")
     return table
 
 
