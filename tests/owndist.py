@@ -3,6 +3,10 @@
 far as the hooks go: it reads its version from ``VERSION`` (a dynamic version), writes its
 metadata and editable wheels, and logs each hook it runs to ``$DEMO_BACKEND_LOG``.
 
+``backend_wheel`` packs the same backend as a wheel named ``demo-backend``, for a project that
+requires it (``in_tree=False``) as most projects require theirs: pip installs it from a local
+directory.
+
 The real backends, hatchling and setuptools, are exercised by the network tests.
 """
 
@@ -11,7 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["ALL_HOOKS", "backend_calls", "watch_version_file", "write_backend_project"]
+from versioned_import.wheelbuild import build_wheel
+
+__all__ = [
+    "ALL_HOOKS",
+    "backend_calls",
+    "backend_wheel",
+    "watch_version_file",
+    "write_backend_project",
+]
 
 ALL_HOOKS = (
     "prepare_metadata_for_build_editable",
@@ -88,29 +100,44 @@ _PACKAGE = {
 }
 
 
+def _backend_source(hooks: Sequence[str], prepared_entry_points: bool) -> str:
+    source = _COMMON.replace("PREPARED_ENTRY_POINTS", repr(prepared_entry_points))
+    return source + "".join(_HOOKS[hook] for hook in hooks)
+
+
+def backend_wheel(directory: Path) -> Path:
+    """The backend with every hook, as the wheel ``demo-backend 1.0`` in ``directory``."""
+    source = _backend_source(ALL_HOOKS, prepared_entry_points=True)
+    return build_wheel(directory, "demo-backend", "1.0", {"demo_backend.py": source})
+
+
 def write_backend_project(
     directory: Path,
     version: str = "0.3.1",
     hooks: Sequence[str] = ALL_HOOKS,
     prepared_entry_points: bool = True,
     dependencies: Sequence[str] = (),
+    in_tree: bool = True,
 ) -> Path:
     """A project named ``demo`` (package ``demo`` in ``src/``) with an in-tree backend that has
     ``hooks``; ``prepared_entry_points`` false makes its prepared metadata METADATA alone, as
-    hatchling's is."""
-    (directory / "_backend").mkdir(parents=True, exist_ok=True)
-    source = _COMMON.replace("PREPARED_ENTRY_POINTS", repr(prepared_entry_points))
-    source += "".join(_HOOKS[hook] for hook in hooks)
-    (directory / "_backend" / "demo_backend.py").write_text(source, encoding="utf-8")
+    hatchling's is. ``in_tree`` false requires ``demo-backend`` (``backend_wheel``) instead."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if in_tree:
+        (directory / "_backend").mkdir(exist_ok=True)
+        source = _backend_source(hooks, prepared_entry_points)
+        (directory / "_backend" / "demo_backend.py").write_text(source, encoding="utf-8")
     (directory / "VERSION").write_text(version + "\n", encoding="utf-8")
     package = directory / "src" / "demo"
     package.mkdir(parents=True, exist_ok=True)
     for name, text in _PACKAGE.items():
         (package / name).write_text(text, encoding="utf-8")
     deps = ", ".join(f'"{d}"' for d in dependencies)
+    build = 'requires = []\nbuild-backend = "demo_backend"\nbackend-path = ["_backend"]\n'
+    if not in_tree:
+        build = 'requires = ["demo-backend"]\nbuild-backend = "demo_backend"\n'
     (directory / "pyproject.toml").write_text(
-        '[build-system]\nrequires = []\nbuild-backend = "demo_backend"\n'
-        'backend-path = ["_backend"]\n\n'
+        f"[build-system]\n{build}\n"
         f'[project]\nname = "demo"\ndynamic = ["version"]\ndependencies = [{deps}]\n\n'
         "[tool.vimport]\n",
         encoding="utf-8",
