@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import subprocess
@@ -376,6 +378,86 @@ def test_each_member_is_decompressed_once(
     install_wheel(store, str(wheel))
     members = [n for n in opened if n.startswith("demo/")]
     assert sorted(members) == ["demo/__init__.py", "demo/b.py"]
+
+
+def test_the_archive_is_opened_once(
+    store: Store, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The checks and installer share one ZipFile: its central directory is read once.
+    opened: list[object] = []
+    real_init = zipfile.ZipFile.__init__
+
+    def counting_init(self: zipfile.ZipFile, file: object, *args: Any, **kwargs: Any) -> None:
+        opened.append(file)
+        real_init(self, file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    install_wheel(store, str(demo_wheel))
+    assert opened == [str(demo_wheel)]
+
+
+def test_each_member_is_hashed_once(
+    store: Store, make_wheel: MakeWheel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The digest checked against the wheel's RECORD is the one the installed RECORD records.
+    files = {"demo/__init__.py": "A = 1\n", "demo/b.py": "B = 2\n"}
+    wheel = make_wheel("demo", "1.0", files, entry_points="[console_scripts]\nd = demo:f\n")
+    made: list[str] = []
+    real_new = hashlib.new
+
+    def counting_new(name: str, *args: Any, **kwargs: Any) -> Any:
+        made.append(name)
+        return real_new(name, *args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "new", counting_new)
+    entry, _new = install_wheel(store, str(wheel))
+    written = _installed_record(entry)
+    # A hash per file written (RECORD itself included), and one of the whole wheel.
+    assert len(made) == len(written) + 1, (made, written)
+
+
+def test_a_record_in_another_algorithm_is_checked_and_the_entry_records_sha256(
+    store: Store, demo_wheel: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(demo_wheel) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    record = f"{_DIST_INFO}/RECORD"
+    rows = [f"{n},{_sha384(d)},{len(d)}" for n, d in files.items() if n != record]
+    good = ("\n".join([*rows, f"{record},,"]) + "\n").encode()
+    _rewrite(demo_wheel, {record: good}, fix_record=False)
+    entry, _new = install_wheel(store, str(demo_wheel))
+    installed = _installed_record(entry)
+    assert installed["demo/__init__.py"] == (record_hash(b"VALUE = 1\n"), "10")
+    _rewrite(demo_wheel, {"demo/__init__.py": b"VALUE = 2\n"}, fix_record=False)
+    with pytest.raises(WheelError, match=r"demo/__init__\.py didn't match RECORD"):
+        install_wheel(Store(str(tmp_path / "other")), str(demo_wheel))
+
+
+def test_the_entry_size_is_what_its_files_hold(store: Store, make_wheel: MakeWheel) -> None:
+    files = {
+        "demo/__init__.py": "A = 1\n" * 100,
+        "demo-1.0.data/scripts/tool": "#!python\nprint(1)\n",
+        "demo-1.0.data/data/share/notes.txt": "notes\n",
+    }
+    wheel = make_wheel("demo", "1.0", files, entry_points="[console_scripts]\nd = demo:f\n")
+    entry, _new = install_wheel(store, str(wheel))
+    site = Path(entry.site_dir)
+    listed = [os.path.normpath(site / path) for path in _installed_record(entry)]
+    # 3 files, a launcher, entry_points.txt, METADATA, WHEEL, INSTALLER, RECORD
+    assert len(listed) == 9
+    assert entry.size == sum(os.path.getsize(path) for path in listed)
+
+
+def _installed_record(entry: Any) -> dict[str, tuple[str, str]]:
+    """The entry's RECORD: path -> (hash, size)."""
+    with open(Path(entry.site_dir, entry.dist_info, "RECORD"), encoding="utf-8") as f:
+        rows = [line.split(",") for line in f.read().splitlines()]
+    return {path: (digest, size) for path, digest, size in rows}
+
+
+def _sha384(data: bytes) -> str:
+    digest = hashlib.sha384(data).digest()
+    return "sha384=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def test_many_wheels_install_at_once_with_bytecode(store: Store, make_wheel: MakeWheel) -> None:

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from email.parser import HeaderParser
+from functools import cached_property
 from typing import Any, BinaryIO
 
 from versioned_import.errors import StoreError, WheelError
@@ -36,6 +37,8 @@ _STORE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 _ENCRYPTED = 0x1
 """The zip general purpose flag that marks an encrypted member."""
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_BLOCK = 1 << 16
+"""How much of a member is read at a time, as installer does."""
 _MAX_THREADS = 32
 """Installs in progress at once; most of them wait for their bytecode."""
 
@@ -157,9 +160,10 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
 
     destination = _destination(staged)
     try:
+        # One archive, its central directory read once, for the checks and for installer.
         with zipfile.ZipFile(wheel) as archive:
             names = _check_archive(wheel, archive)
-        with _checked_wheel(wheel) as source:
+            source = _checked_wheel(wheel, archive)
             _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
             if "METADATA" not in source.dist_info_filenames:
                 raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
@@ -167,7 +171,8 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
             source.validate_record(validate_contents=False)
             _check_record_lists_only_members(wheel, source.read_dist_info("RECORD"), names)
             install(source, destination, {"INSTALLER": b"versioned-import\n"})
-            return _describe_entry(wheel, staged, source.dist_info_dir, tag, origin)
+            dist_info, size = source.dist_info_dir, destination.written
+            return _describe_entry(wheel, staged, dist_info, tag, origin, size)
     except WheelError:
         raise
     # zlib.error, EOFError, NotImplementedError: a damaged or exotic member, met when read.
@@ -189,10 +194,13 @@ def _destination(staged: str) -> Any:
     made: set[str] = set()
 
     class Destination(SchemeDictionaryDestination):
+        written = 0
+        """Bytes written: the entry's size (every file of an entry is written here)."""
+
         def write_to_fs(
             self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool
         ) -> RecordEntry:
-            root = os.path.abspath(self.scheme_dict[scheme])
+            root, algorithm = os.path.abspath(self.scheme_dict[scheme]), self.hash_algorithm
             target = os.path.abspath(os.path.join(root, path))
             if not target.startswith(root + os.sep):
                 raise ValueError(f"Attempting to write {path} outside of the target directory")
@@ -202,14 +210,18 @@ def _destination(staged: str) -> Any:
                 made.add(parent)
             try:
                 with open(target, "xb") as f:  # never over a file written before, as installer
-                    digest, size = copyfileobj_with_hashing(stream, f, self.hash_algorithm)
+                    if isinstance(stream, _CheckedStream) and stream.algorithm == algorithm:
+                        digest, size = stream.copy_to(f)  # hashed once, for both RECORDs
+                    else:
+                        digest, size = copyfileobj_with_hashing(stream, f, algorithm)
             except FileExistsError:
                 raise ValueError(
                     f"more than one member of the wheel installs as {path} ({scheme})"
                 ) from None
             if is_executable:  # read-only when published: make_read_only keeps the x bits
                 os.chmod(target, 0o755)
-            return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
+            self.written += size
+            return RecordEntry(path, Hash(algorithm, digest), size)
 
     return Destination(
         scheme_dict={k: os.path.join(staged, v) for k, v in layout.SCHEMES.items()},
@@ -218,20 +230,33 @@ def _destination(staged: str) -> Any:
     )
 
 
-def _checked_wheel(wheel: str) -> Any:
-    """installer's ``WheelFile`` whose member streams check RECORD's hash and size as they are
-    read to the end (installer reads every member it installs to the end)."""
+def _checked_wheel(wheel: str, archive: zipfile.ZipFile) -> Any:
+    """installer's ``WheelFile`` of the open ``archive``, whose member streams check RECORD's
+    hash and size as they are read to the end (installer reads every member it installs to the
+    end)."""
     from installer.records import RecordEntry
     from installer.sources import WheelFile
 
     class CheckedWheel(WheelFile):
+        @cached_property
+        def dist_info_filenames(self) -> list[str]:
+            """installer's, computed once rather than at each use, and by prefix rather than
+            with a ``posixpath.commonpath`` a member (those calls were a tenth of an install's
+            time, measured): ``_check_archive`` refused every name that it would normalize."""
+            prefix = f"{self.dist_info_dir}/"
+            return [
+                name[len(prefix) :]
+                for name in self._zipfile.namelist()
+                if name.startswith(prefix) and not name.endswith("/")
+            ]
+
         def get_contents(self) -> Iterator[Any]:
             for record, stream, is_executable in super().get_contents():
                 entry = RecordEntry.from_elements(*record)
                 checked = _CheckedStream(wheel, stream, entry) if entry.hash_ else stream
                 yield record, checked, is_executable
 
-    return CheckedWheel.open(wheel)  # type: ignore[arg-type]
+    return CheckedWheel(archive)
 
 
 class _CheckedStream(io.RawIOBase):
@@ -248,6 +273,22 @@ class _CheckedStream(io.RawIOBase):
             raise WheelError(
                 wheel, f"RECORD's hash algorithm for {entry.path} is not one Python has ({exc})"
             ) from exc
+
+    @property
+    def algorithm(self) -> str:
+        """RECORD's hash algorithm for this member."""
+        return str(self._entry.hash_.name)
+
+    def copy_to(self, target: BinaryIO) -> tuple[str, int]:
+        """Write the rest of the member to ``target``, check it, and return its digest in
+        RECORD's form (without the algorithm) and its size: the installed RECORD needs them,
+        and hashing a member twice was a tenth of an install's time (measured)."""
+        read, update, write = self._stream.read, self._hash.update, target.write
+        while block := read(_BLOCK):
+            update(block)
+            write(block)
+            self._size += len(block)
+        return self._check(), self._size
 
     def readable(self) -> bool:
         return True
@@ -275,7 +316,8 @@ class _CheckedStream(io.RawIOBase):
         self._size += len(data)
         return len(data)
 
-    def _check(self) -> None:
+    def _check(self) -> str:
+        """What was read, against RECORD; returns its digest."""
         expected = self._entry.hash_.value
         actual = layout.record_digest(self._hash.digest()).partition("=")[2]
         if actual != expected or self._size != self._entry.size:
@@ -284,6 +326,7 @@ class _CheckedStream(io.RawIOBase):
                 f"hash / size of {self._entry.path} didn't match RECORD; the wheel is damaged "
                 "or was tampered with",
             )
+        return actual
 
 
 def _describe(exc: BaseException) -> str:
@@ -349,7 +392,9 @@ def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
         )
 
 
-def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str, origin: str) -> Entry:
+def _describe_entry(
+    wheel: str, staged: str, dist_info: str, tag: str, origin: str, size: int
+) -> Entry:
     site = os.path.join(staged, layout.SITE_DIR)
     try:
         with open(os.path.join(site, dist_info, "METADATA"), encoding="utf-8") as f:
@@ -361,7 +406,7 @@ def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str, origin: s
         raise WheelError(wheel, f"{dist_info}/METADATA: {exc}") from exc
     with open(os.path.join(site, dist_info, "RECORD"), encoding="utf-8", newline="") as f:
         record = [row[0] for row in csv.reader(f) if row]
-    top_level, pth_files, size = _scan_record(site, record)
+    top_level, pth_files = _scan_record(record)
     entry = Entry(
         name=metadata["Name"],
         version=version,
@@ -382,17 +427,13 @@ def _describe_entry(wheel: str, staged: str, dist_info: str, tag: str, origin: s
     return entry
 
 
-def _scan_record(site: str, record: list[str]) -> tuple[list[str], list[str], int]:
-    """Top-level import names, ``.pth`` files and installed size, from the installed RECORD."""
+def _scan_record(record: list[str]) -> tuple[list[str], list[str]]:
+    """Top-level import names and ``.pth`` files, from the installed RECORD."""
     top_level: set[str] = set()
     pth_files = []
-    size = 0
     for path in record:
         # Both lib schemes install into site/, so installer records purelib files as "./x".
         path = posixpath.normpath(path)
-        full = os.path.normpath(os.path.join(site, path))
-        if os.path.isfile(full):
-            size += os.path.getsize(full)
         if path.startswith("../"):
             continue
         first, _, rest = path.partition("/")
@@ -408,7 +449,7 @@ def _scan_record(site: str, record: list[str]) -> tuple[list[str], list[str], in
     # Not isidentifier(): mypyc wheels ship modules like 955cd85d9c9a4f4b30d3__mypyc that only
     # C code imports, yet must be found; "foo.libs" and "x-1.0.data" are no module names.
     names = (n for n in top_level if n and all(c.isalnum() or c == "_" for c in n))
-    return sorted(names), sorted(pth_files), size
+    return sorted(names), sorted(pth_files)
 
 
 def _normalized(version: str) -> str:
