@@ -10,11 +10,9 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
-import io
 import os
 import posixpath
 import stat
-import sys
 import threading
 import zipfile
 import zlib
@@ -22,11 +20,15 @@ from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from email.parser import HeaderParser
 from functools import cached_property
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING
 
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile, Compilers, compile_here
+from versioned_import.store.unpack import Unpacked, unpack
+
+if TYPE_CHECKING:
+    from installer.sources import WheelFile
 
 __all__ = ["file_digest", "install_wheel", "install_wheels"]
 
@@ -155,24 +157,21 @@ def _sources(staged: str, final: str) -> list[tuple[str, str]]:
 
 
 def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
-    from installer import install
     from installer.exceptions import InstallerError
 
-    destination = _destination(staged)
     try:
-        # One archive, its central directory read once, for the checks and for installer.
+        # One archive, its central directory read once, for the checks and the unpacking.
         with zipfile.ZipFile(wheel) as archive:
             names = _check_archive(wheel, archive)
-            source = _checked_wheel(wheel, archive)
-            _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
+            source = _wheel_source(archive)
+            root_scheme = _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
             if "METADATA" not in source.dist_info_filenames:
                 raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
             # Names, sizes and hashes present; contents are checked while unpacked.
             source.validate_record(validate_contents=False)
             _check_record_lists_only_members(wheel, source.read_dist_info("RECORD"), names)
-            install(source, destination, {"INSTALLER": b"versioned-import\n"})
-            dist_info, size = source.dist_info_dir, destination.written
-            return _describe_entry(wheel, staged, dist_info, tag, origin, size)
+            unpacked = unpack(wheel, archive, source, root_scheme, staged)
+            return _describe_entry(wheel, staged, source.dist_info_dir, tag, origin, unpacked)
     except WheelError:
         raise
     # zlib.error, EOFError, NotImplementedError: a damaged or exotic member, met when read.
@@ -183,61 +182,11 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> Entry:
         raise WheelError(wheel, _describe(exc)) from exc
 
 
-def _destination(staged: str) -> Any:
-    """installer's destination for the entry staged at ``staged``, writing files with
-    ``os.path`` rather than ``pathlib`` and making each directory once: its pathlib paths and
-    existence checks were a third of this process's time installing (measured)."""
-    from installer.destinations import SchemeDictionaryDestination
-    from installer.records import Hash, RecordEntry
-    from installer.utils import copyfileobj_with_hashing
-
-    made: set[str] = set()
-
-    class Destination(SchemeDictionaryDestination):
-        written = 0
-        """Bytes written: the entry's size (every file of an entry is written here)."""
-
-        def write_to_fs(
-            self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool
-        ) -> RecordEntry:
-            root, algorithm = os.path.abspath(self.scheme_dict[scheme]), self.hash_algorithm
-            target = os.path.abspath(os.path.join(root, path))
-            if not target.startswith(root + os.sep):
-                raise ValueError(f"Attempting to write {path} outside of the target directory")
-            parent = os.path.dirname(target)
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            try:
-                with open(target, "xb") as f:  # never over a file written before, as installer
-                    if isinstance(stream, _CheckedStream) and stream.algorithm == algorithm:
-                        digest, size = stream.copy_to(f)  # hashed once, for both RECORDs
-                    else:
-                        digest, size = copyfileobj_with_hashing(stream, f, algorithm)
-            except FileExistsError:
-                raise ValueError(
-                    f"more than one member of the wheel installs as {path} ({scheme})"
-                ) from None
-            if is_executable:  # read-only when published: make_read_only keeps the x bits
-                os.chmod(target, 0o755)
-            self.written += size
-            return RecordEntry(path, Hash(algorithm, digest), size)
-
-    return Destination(
-        scheme_dict={k: os.path.join(staged, v) for k, v in layout.SCHEMES.items()},
-        interpreter=sys.executable,
-        script_kind="posix",
-    )
-
-
-def _checked_wheel(wheel: str, archive: zipfile.ZipFile) -> Any:
-    """installer's ``WheelFile`` of the open ``archive``, whose member streams check RECORD's
-    hash and size as they are read to the end (installer reads every member it installs to the
-    end)."""
-    from installer.records import RecordEntry
+def _wheel_source(archive: zipfile.ZipFile) -> WheelFile:
+    """installer's ``WheelFile`` of the open ``archive``: its names and RECORD checks."""
     from installer.sources import WheelFile
 
-    class CheckedWheel(WheelFile):
+    class Source(WheelFile):
         @cached_property
         def dist_info_filenames(self) -> list[str]:
             """installer's, computed once rather than at each use, and by prefix rather than
@@ -250,83 +199,7 @@ def _checked_wheel(wheel: str, archive: zipfile.ZipFile) -> Any:
                 if name.startswith(prefix) and not name.endswith("/")
             ]
 
-        def get_contents(self) -> Iterator[Any]:
-            for record, stream, is_executable in super().get_contents():
-                entry = RecordEntry.from_elements(*record)
-                checked = _CheckedStream(wheel, stream, entry) if entry.hash_ else stream
-                yield record, checked, is_executable
-
-    return CheckedWheel(archive)
-
-
-class _CheckedStream(io.RawIOBase):
-    """A member's stream that raises ``WheelError`` at its end when what was read differs from
-    RECORD's hash or size."""
-
-    def __init__(self, wheel: str, stream: BinaryIO, entry: Any) -> None:
-        super().__init__()
-        self._wheel, self._stream, self._entry = wheel, stream, entry
-        self._size = 0
-        try:
-            self._hash = hashlib.new(entry.hash_.name)
-        except ValueError as exc:
-            raise WheelError(
-                wheel, f"RECORD's hash algorithm for {entry.path} is not one Python has ({exc})"
-            ) from exc
-
-    @property
-    def algorithm(self) -> str:
-        """RECORD's hash algorithm for this member."""
-        return str(self._entry.hash_.name)
-
-    def copy_to(self, target: BinaryIO) -> tuple[str, int]:
-        """Write the rest of the member to ``target``, check it, and return its digest in
-        RECORD's form (without the algorithm) and its size: the installed RECORD needs them,
-        and hashing a member twice was a tenth of an install's time (measured)."""
-        read, update, write = self._stream.read, self._hash.update, target.write
-        while block := read(_BLOCK):
-            update(block)
-            write(block)
-            self._size += len(block)
-        return self._check(), self._size
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Back to the start only (installer re-reads a script to fix its ``#!`` line): the
-        check then starts over."""
-        if (offset, whence) != (0, io.SEEK_SET):
-            raise io.UnsupportedOperation("a checked member can only be re-read from its start")
-        self._stream.seek(0)
-        self._hash = hashlib.new(self._entry.hash_.name)
-        self._size = 0
-        return 0
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        if not data:
-            self._check()
-            return 0
-        buffer[: len(data)] = data
-        self._hash.update(data)
-        self._size += len(data)
-        return len(data)
-
-    def _check(self) -> str:
-        """What was read, against RECORD; returns its digest."""
-        expected = self._entry.hash_.value
-        actual = layout.record_digest(self._hash.digest()).partition("=")[2]
-        if actual != expected or self._size != self._entry.size:
-            raise WheelError(
-                self._wheel,
-                f"hash / size of {self._entry.path} didn't match RECORD; the wheel is damaged "
-                "or was tampered with",
-            )
-        return actual
+    return Source(archive)
 
 
 def _describe(exc: BaseException) -> str:
@@ -373,7 +246,8 @@ def _check_record_lists_only_members(wheel: str, record: str, members: set[str])
         raise WheelError(wheel, f"RECORD lists {', '.join(missing)}, which the wheel lacks")
 
 
-def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
+def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> str:
+    """Check the WHEEL file; returns the scheme of the wheel's root."""
     from packaging.tags import parse_tag
 
     headers = HeaderParser().parsestr(wheel_file)
@@ -383,6 +257,10 @@ def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
         raise WheelError(
             wheel, f"unsupported Wheel-Version {value!r} in WHEEL; this installer reads 1.x"
         )
+    if not value.startswith("1."):  # what installer refused too
+        raise WheelError(
+            wheel, f"Incompatible Wheel-Version {value}, only support version 1.x wheels."
+        )
     declared = {t for line in headers.get_all("Tag") or [] for t in parse_tag(line)}
     if declared and not parse_tag(tag) <= declared:
         raise WheelError(
@@ -390,10 +268,11 @@ def _check_wheel_file(wheel: str, wheel_file: str, tag: str) -> None:
             f"the file name's tag {tag} is not among the WHEEL file's tags "
             f"({', '.join(sorted(map(str, declared)))}); the wheel was renamed or is damaged",
         )
+    return "purelib" if headers.get("Root-Is-Purelib") == "true" else "platlib"
 
 
 def _describe_entry(
-    wheel: str, staged: str, dist_info: str, tag: str, origin: str, size: int
+    wheel: str, staged: str, dist_info: str, tag: str, origin: str, unpacked: Unpacked
 ) -> Entry:
     site = os.path.join(staged, layout.SITE_DIR)
     try:
@@ -404,16 +283,14 @@ def _describe_entry(
         version = _normalized(metadata["Version"])
     except ValueError as exc:  # also UnicodeDecodeError and InvalidVersion
         raise WheelError(wheel, f"{dist_info}/METADATA: {exc}") from exc
-    with open(os.path.join(site, dist_info, "RECORD"), encoding="utf-8", newline="") as f:
-        record = [row[0] for row in csv.reader(f) if row]
-    top_level, pth_files = _scan_record(record)
+    top_level, pth_files = _scan_record(unpacked.record)
     entry = Entry(
         name=metadata["Name"],
         version=version,
         tag=tag,
         wheel=os.path.basename(wheel),
         sha256=file_digest(wheel).hex(),
-        size=size,
+        size=unpacked.size,
         dist_info=dist_info,
         top_level=top_level,
         requires_dist=metadata.get_all("Requires-Dist") or [],
