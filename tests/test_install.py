@@ -287,6 +287,30 @@ def test_bytecode_is_compiled_even_when_python_is_told_not_to_write_it(
     assert [p.name for p in pycache.iterdir()] == [f"__init__.{sys.implementation.cache_tag}.pyc"]
 
 
+def test_every_python_source_of_the_site_directory_is_compiled_where_it_will_be(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    # From what was unpacked: purelib files of a platlib wheel too, scripts and data not.
+    files = {
+        "native/__init__.py": "",
+        "native/sub/mod.py": "",
+        "demo-1.0.data/purelib/purepkg/__init__.py": "",
+        "demo-1.0.data/scripts/tool.py": "print(1)\n",
+        "demo-1.0.data/data/share/x.py": "",
+        "native/README.txt": "",
+    }
+    wheel = make_wheel("demo", "1.0", files, tag="cp311-cp311-linux_x86_64")
+    given: list[Source] = []
+    entry, _new = install_wheel(store, str(wheel), compile=given.extend)
+    site = Path(entry.site_dir)
+    shown = sorted(Path(published).relative_to(site).as_posix() for _staged, published in given)
+    assert shown == ["native/__init__.py", "native/sub/mod.py", "purepkg/__init__.py"]
+    staging = Path(layout.staging_dir(store.root))
+    for staged, published in given:
+        relative = Path(staged).relative_to(staging).parts[1:]  # below the staged entry
+        assert site.parent.joinpath(*relative) == Path(published)
+
+
 def test_entry_json_describes_the_wheel(store: Store, make_wheel: MakeWheel) -> None:
     wheel = make_wheel(
         "Demo_Pkg",
