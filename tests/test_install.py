@@ -484,6 +484,56 @@ def _sha384(data: bytes) -> str:
     return "sha384=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+_INIT = "demo/__init__.py"
+_BROKEN_RECORDS = {
+    "unlisted-member": lambda r: r.replace(f"{_INIT},", "demo/other.py,"),
+    "listed-signature": lambda r: r + f"{_DIST_INFO}/RECORD.jws,,\n",
+    "hash-without-algorithm": lambda r: re.sub(r"(demo/__init__\.py,)sha256=", r"\1", r),
+    "unknown-algorithm": lambda r: r.replace(f"{_INIT},sha256=", f"{_INIT},nope="),
+    "size-not-a-number": lambda r: re.sub(r"(demo/__init__\.py,[^,]+,)\d+", r"\1ten", r),
+    "no-size": lambda r: re.sub(r"(demo/__init__\.py,[^,]+,)\d+", r"\1", r),
+    "no-hash-or-size": lambda r: re.sub(r"demo/__init__\.py,.*", f"{_INIT},,", r),
+    "record-with-hash": lambda r: r.replace(
+        f"{_DIST_INFO}/RECORD,,", f"{_DIST_INFO}/RECORD,md5=a,1"
+    ),
+    "two-columns": lambda r: r.replace(f"{_DIST_INFO}/RECORD,,", f"{_DIST_INFO}/RECORD,"),
+    "several": lambda r: re.sub(r"demo/__init__\.py,.*", f"{_INIT},,x", r) + "x.py,,\n",
+}
+
+
+@pytest.mark.parametrize("edit", _BROKEN_RECORDS.values(), ids=_BROKEN_RECORDS.keys())
+def test_record_is_checked_as_installer_checks_it_with_its_messages(
+    store: Store, demo_wheel: Path, edit: Any
+) -> None:
+    from installer.sources import WheelFile
+
+    # A signature file (unlisted), and a member named like one outside .dist-info (listed).
+    _rewrite(demo_wheel, {"demo/RECORD.p7s": b"not a signature"})
+    record = edit(_record_of(demo_wheel))
+    signature = {f"{_DIST_INFO}/RECORD.jws": b"signature"}
+    _rewrite(demo_wheel, {**signature, f"{_DIST_INFO}/RECORD": record.encode()}, fix_record=False)
+    with WheelFile.open(demo_wheel) as source, pytest.raises(ValueError) as expected:
+        source.validate_record(validate_contents=False)
+    with pytest.raises(WheelError) as excinfo:
+        install_wheel(store, str(demo_wheel))
+    issues = getattr(expected.value, "issues", None) or [str(expected.value)]
+    assert str(excinfo.value) == f"{demo_wheel}: {'; '.join(issues)}"
+    _assert_nothing_left(store)
+
+
+def test_a_wheel_without_record_is_refused_with_installer_s_message(
+    store: Store, demo_wheel: Path
+) -> None:
+    _rewrite(demo_wheel, {f"{_DIST_INFO}/RECORD": None}, fix_record=False)
+    with pytest.raises(WheelError, match=r"Unable to retrieve `RECORD` from .*KeyError"):
+        install_wheel(store, str(demo_wheel))
+
+
+def _record_of(wheel: Path) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(f"{_DIST_INFO}/RECORD").decode()
+
+
 def test_many_wheels_install_at_once_with_bytecode(store: Store, make_wheel: MakeWheel) -> None:
     wheels = [make_wheel(f"pkg{i}", "1.0", {f"pkg{i}/__init__.py": f"N = {i}\n"}) for i in range(5)]
     entries = install_wheels(store, [(str(w), None) for w in wheels])

@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from versioned_import.store import layout
-from versioned_import.store.install import _check_archive, _check_wheel_file, _wheel_source
+from versioned_import.store.install import (
+    _check_archive,
+    _check_record,
+    _check_wheel_file,
+    _wheel_source,
+)
 from versioned_import.store.unpack import unpack
 
 _INSTALLER = {"INSTALLER": b"versioned-import\n"}
@@ -77,8 +82,8 @@ def _by_unpack(wheel: Path, staged: Path) -> None:
         source = _wheel_source(archive)
         tag = wheel.name.removesuffix(".whl").split("-", 2)[2]
         root_scheme = _check_wheel_file(str(wheel), source.read_dist_info("WHEEL"), tag)
-        source.validate_record(validate_contents=False)
-        unpack(str(wheel), archive, source, root_scheme, str(staged))
+        _text, record = _check_record(str(wheel), archive, source.dist_info_dir)
+        unpack(str(wheel), archive, source, root_scheme, str(staged), record)
 
 
 def _tree(top: Path) -> Tree:

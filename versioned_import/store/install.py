@@ -41,6 +41,8 @@ _ENCRYPTED = 0x1
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _BLOCK = 1 << 16
 """How much of a member is read at a time, as installer does."""
+_SIGNATURES = ("RECORD.p7s", "RECORD.jws")
+"""A wheel's signature files, which RECORD does not list."""
 _MAX_THREADS = 32
 """Installs in progress at once; most of them wait for their bytecode."""
 
@@ -165,9 +167,9 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry
             if "METADATA" not in source.dist_info_filenames:
                 raise WheelError(wheel, f"{source.dist_info_dir}/METADATA is missing")
             # Names, sizes and hashes present; contents are checked while unpacked.
-            source.validate_record(validate_contents=False)
-            _check_record_lists_only_members(wheel, source.read_dist_info("RECORD"), names)
-            unpacked = unpack(wheel, archive, source, root_scheme, staged)
+            text, record = _check_record(wheel, archive, source.dist_info_dir)
+            _check_record_lists_only_members(wheel, text, names)
+            unpacked = unpack(wheel, archive, source, root_scheme, staged, record)
             entry = _describe_entry(wheel, staged, source.dist_info_dir, tag, origin, unpacked)
             return entry, _python_sources(unpacked.record)
     except WheelError:
@@ -234,6 +236,54 @@ def _check_archive(wheel: str, archive: zipfile.ZipFile) -> set[str]:
         if parts[0].endswith(".data") and len(parts) < 3 and not name.endswith("/"):
             raise WheelError(wheel, f"{name!r} lies in the .data directory outside any scheme")
     return seen
+
+
+def _check_record(
+    wheel: str, archive: zipfile.ZipFile, dist_info: str
+) -> tuple[str, dict[str, tuple[str, str, str]]]:
+    """RECORD's text and its lines by path, once checked as installer's ``validate_record``
+    checks them, with its messages: every member listed with a hash and a size, but RECORD
+    (with neither) and the signature files (not listed). Without its
+    ``posixpath.commonpath`` a member: ``_check_archive`` refused the names it would
+    normalize."""
+    from installer.records import InvalidRecordEntry, RecordEntry, parse_record_file
+
+    where = f"In {archive.filename}, "
+    try:
+        text = archive.read(f"{dist_info}/RECORD").decode("utf-8")
+        record = {row[0]: row for row in parse_record_file(text.splitlines())}
+    except Exception as exc:  # what installer catches, and says
+        message = f"Unable to retrieve `RECORD` from {archive.filename}: {exc!r}"
+        raise WheelError(wheel, message) from exc
+    issues: list[str] = []
+    for info in archive.infolist():
+        name = info.filename
+        if name[-1:] == "/":
+            continue
+        row = record.get(name)  # _check_archive: each name once
+        if name.startswith(f"{dist_info}/") and name.rpartition("/")[2] in _SIGNATURES:
+            if row is not None:
+                issues.append(
+                    f"{where}digital signature file {name} is incorrectly contained in RECORD."
+                )
+            continue
+        if row is None:
+            issues.append(f"{where}{name} is not mentioned in RECORD")
+            continue
+        try:
+            entry = RecordEntry.from_elements(*row)
+        except InvalidRecordEntry as exc:
+            invalid = f"{where}entry in RECORD file for {name} is invalid: "
+            issues += [invalid + issue for issue in exc.issues]
+            continue
+        if name == f"{dist_info}/RECORD":
+            if entry.hash_ is not None or entry.size is not None:
+                issues.append(f"{where}RECORD file incorrectly contains hash / size.")
+        elif entry.hash_ is None or entry.size is None:
+            issues.append(f"{where}hash / size of {name} is not included in RECORD")
+    if issues:
+        raise WheelError(wheel, "; ".join(issues))
+    return text, record
 
 
 def _check_record_lists_only_members(wheel: str, record: str, members: set[str]) -> None:

@@ -9,8 +9,8 @@ with both and compares) — without its objects, parses and path normalizations 
 member, which were most of an install's time (measured).
 
 The caller has checked the archive (``install._check_archive``: plain relative names, each once,
-no links) and RECORD (installer's ``validate_record``: every member listed, with a hash and a
-size, except the signature files).
+no links) and RECORD (``install._check_record``, as installer's ``validate_record``: every member
+listed, with a hash and a size, except the signature files).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import stat
 import sys
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from versioned_import.errors import WheelError
@@ -55,17 +55,20 @@ class Unpacked(NamedTuple):
 
 
 def unpack(
-    wheel: str, archive: zipfile.ZipFile, source: WheelFile, root_scheme: str, staged: str
+    wheel: str,
+    archive: zipfile.ZipFile,
+    source: WheelFile,
+    root_scheme: str,
+    staged: str,
+    record: Mapping[str, tuple[str, str, str]],
 ) -> Unpacked:
     """Install ``source`` (installer's view of ``archive``, the wheel at ``wheel``, whose root
-    goes to ``root_scheme``) into the entry staged at ``staged``. A member that differs from
+    goes to ``root_scheme``, whose RECORD lines by path are ``record``) into the entry staged
+    at ``staged``. A member that differs from
     RECORD raises ``WheelError``; a member installed twice or outside its scheme,
     ``ValueError``."""
-    from installer.records import parse_record_file
-
     dist_info = source.dist_info_dir
     record_path = f"{dist_info}/RECORD"
-    records = {r[0]: r for r in parse_record_file(source.read_dist_info("RECORD").splitlines())}
     files = _Files(staged)
     if "entry_points.txt" in source.dist_info_filenames:
         _write_launchers(files, source.read_dist_info("entry_points.txt"))
@@ -85,7 +88,7 @@ def unpack(
         mode = info.external_attr >> 16
         executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
         with archive.open(info) as stream:
-            member = _Member(wheel, records.get(name, (name, "", "")), stream)
+            member = _Member(wheel, record.get(name, (name, "", "")), stream)
             if scheme == "scripts":
                 files.write(scheme, path, _fix_shebang(member.read_all()), executable)
             else:
