@@ -534,6 +534,56 @@ def _record_of(wheel: Path) -> str:
         return archive.read(f"{_DIST_INFO}/RECORD").decode()
 
 
+@pytest.fixture
+def umask(request: pytest.FixtureRequest) -> Iterator[None]:
+    old = os.umask(request.param)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("umask", [0o022], indirect=True)
+@pytest.mark.usefixtures("umask")
+def test_unpacked_files_need_no_chmod_to_be_published(
+    store: Store, make_wheel: MakeWheel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chmod a file was a tenth of publishing: unpack creates them read-only already.
+    files = {"demo/__init__.py": "", "demo/sub/mod.py": "", "demo-1.0.data/scripts/t": "#!python\n"}
+    wheel = make_wheel("demo", "1.0", files, entry_points="[console_scripts]\nd = demo:f\n")
+    changed: list[str] = []
+    real_chmod = os.chmod
+
+    def recording_chmod(path: str, mode: int, **kwargs: Any) -> None:
+        if path.startswith(layout.staging_dir(store.root)) and not os.path.isdir(path):
+            changed.append(path)
+        real_chmod(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", recording_chmod)
+    entry, _new = install_wheel(store, str(wheel), compile=lambda sources: None)
+    assert [os.path.basename(path) for path in changed] == [layout.ENTRY_FILE]
+    assert oct(os.stat(Path(entry.path, "bin", "d")).st_mode & 0o777) == "0o555"
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o000], indirect=True)
+@pytest.mark.usefixtures("umask")
+def test_an_entry_is_readable_by_all_and_writable_by_none_whatever_the_umask(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    files = {"demo/__init__.py": "", "demo-1.0.data/scripts/t": "#!python\n"}
+    wheel = make_wheel("demo", "1.0", files, entry_points="[console_scripts]\nd = demo:f\n")
+    entry, _new = install_wheel(store, str(wheel))
+    modes = {
+        str(path.relative_to(entry.path)): path.stat().st_mode & 0o777
+        for path in [Path(entry.path), *Path(entry.path).rglob("*")]
+    }
+    executable = {"bin/d"}
+    assert {p for p, m in modes.items() if m not in (0o444, 0o555)} == set()
+    assert {
+        p for p, m in modes.items() if m == 0o555 and Path(entry.path, p).is_file()
+    } == executable
+
+
 def test_many_wheels_install_at_once_with_bytecode(store: Store, make_wheel: MakeWheel) -> None:
     wheels = [make_wheel(f"pkg{i}", "1.0", {f"pkg{i}/__init__.py": f"N = {i}\n"}) for i in range(5)]
     entries = install_wheels(store, [(str(w), None) for w in wheels])

@@ -297,8 +297,10 @@ def make_read_only(top: str) -> None:
             if entry.is_dir(follow_symlinks=False):
                 make_read_only(entry.path)
             elif not entry.is_symlink():
-                executable = entry.stat(follow_symlinks=False).st_mode & stat.S_IXUSR
-                os.chmod(entry.path, 0o555 if executable else 0o444)
+                mode = entry.stat(follow_symlinks=False).st_mode
+                wanted = 0o555 if mode & stat.S_IXUSR else 0o444
+                if stat.S_IMODE(mode) != wanted:  # unpack creates its files so already
+                    os.chmod(entry.path, wanted)
     os.chmod(top, 0o555)
 
 

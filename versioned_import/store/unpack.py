@@ -192,9 +192,10 @@ class _Files:
 
     def _create(self, scheme: str, path: str, executable: bool) -> int:
         """The descriptor of a new file at ``path`` in ``scheme``, never over one written
-        before (installer refuses that too), executable for everyone if ``executable``
-        (read-only once published: ``make_read_only`` keeps the x bits). A descriptor, not a
-        file object: ``open`` adds an fstat, an ioctl and an lseek a file (measured)."""
+        before (installer refuses that too), executable for everyone if ``executable``. It is
+        read-only from the start, as ``make_read_only`` leaves it when publishing (which then
+        need not change it: a chmod a file). A descriptor, not a file object: ``open`` adds an
+        fstat, an ioctl and an lseek a file (measured)."""
         root = self._roots[scheme]
         target = os.path.normpath(os.path.join(root, path))
         if not target.startswith(root + os.sep):
@@ -204,14 +205,14 @@ class _Files:
             os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
         try:
-            fd = os.open(target, _CREATE, 0o666)
+            fd = os.open(target, _CREATE, 0o444)
         except FileExistsError:
             raise ValueError(
                 f"more than one member of the wheel installs as {path} ({scheme})"
             ) from None
         if executable:
             try:
-                os.fchmod(fd, 0o755)
+                os.fchmod(fd, 0o555)
             except BaseException:
                 os.close(fd)
                 raise
