@@ -39,8 +39,6 @@ _STORE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 _ENCRYPTED = 0x1
 """The zip general purpose flag that marks an encrypted member."""
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-_BLOCK = 1 << 16
-"""How much of a member is read at a time, as installer does."""
 _SIGNATURES = ("RECORD.p7s", "RECORD.jws")
 """A wheel's signature files, which RECORD does not list."""
 _MAX_THREADS = 32

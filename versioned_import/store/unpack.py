@@ -15,7 +15,6 @@ listed, with a hash and a size, except the signature files).
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import io
@@ -132,7 +131,7 @@ class _Member:
         return b"".join(self.blocks())
 
     def _check(self, size: int) -> None:
-        actual = base64.urlsafe_b64encode(self._checked.digest()).decode("ascii").rstrip("=")
+        actual = layout.record_digest(self._checked.digest()).partition("=")[2]
         if actual != self._expected or not self._row[2] or size != int(self._row[2]):
             raise WheelError(
                 self._wheel,
@@ -219,8 +218,7 @@ class _Files:
         return fd
 
     def _add(self, scheme: str, path: str, digest: bytes, size: int) -> None:
-        encoded = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-        self._rows.append((scheme, path, f"{_HASH}={encoded}", str(size)))
+        self._rows.append((scheme, path, layout.record_digest(digest, _HASH), str(size)))
         self._size += size
 
 
