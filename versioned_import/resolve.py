@@ -201,7 +201,6 @@ class _Provider:
         self._candidates: dict[tuple[int, frozenset[str]], _Candidate] = {}
         self._dependencies: dict[int, list[Requirement]] = {}
         self._identifiers: dict[int, tuple[Requirement, str]] = {}
-        self._satisfied: dict[tuple[int, int], tuple[Requirement, bool]] = {}
         self._specifiers: dict[int, tuple[Requirement, str]] = {}
         # By the specifier's text: many requirements share one (">=1.0", "<3").
         self._contains: dict[tuple[str, int, bool], bool] = {}
@@ -265,14 +264,9 @@ class _Provider:
         return found
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
-        key = (id(requirement), id(candidate.entry))
-        found = self._satisfied.get(key)
-        if found is None:
-            satisfied = canonicalize_name(requirement.name) == candidate.name and (
-                requirement.specifier.contains(candidate.version, prereleases=True)
-            )
-            found = self._satisfied[key] = (requirement, satisfied)
-        return found[1]
+        return self._admits(requirement, candidate.version, True) and (
+            canonicalize_name(requirement.name) == candidate.name
+        )
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         found = self._dependencies.get(id(candidate))
