@@ -183,3 +183,30 @@ def test_refused_credentials_are_their_own_error_so_pip_can_fetch_instead(
 ) -> None:
     with pytest.raises(CredentialsRefused, match="HTTP 401"):
         download([_pick(f"{server}/private.whl")], str(tmp_path), FAST, QUIET)
+
+
+def test_local_wheels_are_copied_without_loading_any_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TLS context loads the whole bundle (~50 ms a context): a lock of local files needs none.
+    def no_tls(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a TLS context was built")
+
+    monkeypatch.setattr("ssl.create_default_context", no_tls)
+    (tmp_path / "a.whl").write_bytes(CONTENT)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    fetched = download([_pick(str(tmp_path / "a.whl"))], str(out), FAST, QUIET)
+
+    assert Path(fetched[0].wheel).read_bytes() == CONTENT
+
+
+def test_a_certificate_file_that_cannot_be_read_is_one_error_not_retried(
+    tmp_path: Path, server: str
+) -> None:
+    settings = DownloadSettings(cafile=str(tmp_path / "missing.pem"), timeout=5, retries=3)
+    picks = [_pick(f"{server}/whole.whl"), _pick(f"{server}/flaky.whl")]
+
+    with pytest.raises(PackageIndexError, match=r"missing\.pem.*pip's configuration"):
+        download(picks, str(tmp_path), settings, QUIET)

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import os
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -105,9 +106,25 @@ class _Interrupted(Exception):
 class _Opener:
     def __init__(self, settings: DownloadSettings) -> None:
         self.settings = settings
-        proxies = {"http": settings.proxy, "https": settings.proxy} if settings.proxy else None
-        self._checked = self._build(self._context(verify=True), proxies)
-        self._trusted = self._build(self._context(verify=False), proxies)
+        self._openers: dict[bool, urllib.request.OpenerDirector] = {}
+        self._building = threading.Lock()
+
+    def _opener(self, *, verify: bool) -> urllib.request.OpenerDirector:
+        """Built at first use, once: a TLS context loads the whole certificate bundle (~50 ms),
+        which a lock of local files never needs."""
+        with self._building:
+            if verify not in self._openers:
+                proxies = {"http": p, "https": p} if (p := self.settings.proxy) else None
+                try:
+                    context = self._context(verify=verify)
+                except OSError as exc:  # ssl.SSLError among them
+                    named = self.settings.cafile or "the system's certificates"
+                    raise PackageIndexError(
+                        f"cannot load {named} (pip's `cert`/`client-cert` setting): {exc}; fix "
+                        "it in pip's configuration (`pip config list`); nothing was installed"
+                    ) from exc
+                self._openers[verify] = self._build(context, proxies)
+            return self._openers[verify]
 
     def _context(self, *, verify: bool) -> ssl.SSLContext:
         cafile = self.settings.cafile
@@ -139,7 +156,7 @@ class _Opener:
         if login:
             token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
-        opener = self._trusted if host in self.settings.trusted_hosts else self._checked
+        opener = self._opener(verify=host not in self.settings.trusted_hosts)
         response = opener.open(request, timeout=self.settings.timeout)
         length = response.headers.get("Content-Length")
         return response, int(length) if length and length.isdigit() else None
