@@ -749,12 +749,14 @@ def test_bytecode_workers_start_before_resolving_and_compile_what_sync_installs(
 def test_what_only_fetching_installing_and_locking_need_is_imported_while_resolving() -> None:
     # sync imports those on a thread while the resolver runs, with the CPU idle; imported by
     # the modules a sync starts with, they would delay the resolver's start.
+    # Without site (-S): a .pth file of the interpreter's may import some of them itself.
     later = sync_module._NEEDED_ONCE_RESOLVED
     code = (
-        "import sys, versioned_import.cli, versioned_import.sync, versioned_import.engine.uv; "
+        f"import sys; sys.path[:0] = {sys.path!r}; "
+        "import versioned_import.cli, versioned_import.sync, versioned_import.engine.uv; "
         f"print([name for name in {later!r} if name in sys.modules])"
     )
-    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
     assert (done.stdout, done.stderr) == ("[]\n", "")
 
 

@@ -12,9 +12,9 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
+from versioned_import._runtime.pep508 import canonical_name
 from versioned_import.engine import Artifact, Engine, Fetched, Pick
 from versioned_import.engine.choice import default_engine
 from versioned_import.errors import (
@@ -25,8 +25,6 @@ from versioned_import.errors import (
     UsageError,
     split_hint,
 )
-from versioned_import.localbuild import Built, build_local_sources
-from versioned_import.own_dist import ensure, read_own
 from versioned_import.progress import Reporter, count
 from versioned_import.project import Manifest, Selection, is_script, lock_file, manifest_for
 from versioned_import.project.pylock import Lock, PrivateCopy, read_lock, write_lock
@@ -34,8 +32,10 @@ from versioned_import.resolve import resolve_from_store, usable_entries
 from versioned_import.resolve_private import Split, resolve_split
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compilers
-from versioned_import.store.install import file_digest, install_wheels
 from versioned_import.sync_private import batches, not_held, sync_split
+
+if TYPE_CHECKING:
+    from versioned_import.localbuild import Built
 
 __all__ = ["LockOptions", "SyncResult", "install_requirements", "lock", "sync"]
 
@@ -73,7 +73,7 @@ class SyncResult:
 
 
 def _key(name: str, version: str) -> tuple[str, str]:
-    return canonicalize_name(name), version
+    return canonical_name(name), version
 
 
 def _usable(store: Store) -> dict[tuple[str, str], Entry]:
@@ -93,6 +93,8 @@ def sync(
     own distribution included."""
     result = _sync_dependencies(target, store, reporter, options, selection, engine)
     if not is_script(target):
+        from versioned_import.own_dist import ensure, read_own
+
         own = read_own(target)
         if own is not None:
             # What a dynamic version comes from may not be watched (a VCS): sync refreshes it.
@@ -237,7 +239,7 @@ def _preferences(found: Lock | None, options: LockOptions) -> dict[str, str]:
     built anew, whatever version they now have."""
     if found is None or options.upgrade:
         return {}
-    local = {canonicalize_name(p.name) for p in found.local()}
+    local = {canonical_name(p.name) for p in found.local()}
     return {
         n: v
         for n, v in found.pins().items()
@@ -277,7 +279,11 @@ def _resolve(
         # store turns out to hold everything, that cost two idle interpreter starts.
         Compilers() if install else nullcontext() as compilers,
     ):
-        built = build_local_sources(manifest, engine, directory, reporter)
+        built: dict[str, Built] = {}
+        if manifest.local:  # localbuild is imported for them alone: zipfile, email...
+            from versioned_import.localbuild import build_local_sources
+
+            built = build_local_sources(manifest, engine, directory, reporter)
         _import_meanwhile()
         try:
             picks = engine.resolve(_for_index(manifest, built), reporter, prefer)
@@ -302,7 +308,9 @@ _NEEDED_ONCE_RESOLVED = (
     "ssl",  # fetching
     "urllib.request",
     "http.client",
-    "installer",  # installing
+    "zipfile",  # installing
+    "email.parser",
+    "installer",
     "filelock",
     "tomli_w",  # writing the lock
 )
@@ -335,7 +343,7 @@ def _for_index(manifest: Manifest, built: dict[str, Built]) -> list[str]:
 
     lines, named = [], set()
     for requirement in manifest.requirements:
-        name = canonicalize_name(requirement.name)
+        name = canonical_name(requirement.name)
         if name in built:
             named.add(name)
             requirement = Requirement(str(requirement))
@@ -355,7 +363,7 @@ def _uri(path: str) -> str:
 
 def _local_pick(pick: Pick, built: dict[str, Built]) -> Pick:
     """The pick for a name with a local source is that source, and nothing else."""
-    local = built.get(canonicalize_name(pick.name))
+    local = built.get(canonical_name(pick.name))
     if local is None:
         return pick
     chosen = local.pick()
@@ -459,6 +467,8 @@ def _fetch_and_install(
     """Fetch ``packages`` (those in ``built``, by wheel sha256, are built already), then
     install them all: a wheel from local files by its content, an index one by its name;
     bytecode by ``compilers`` (None: workers of the install's own)."""
+    from versioned_import.store.install import install_wheels
+
     if not packages:
         return []
     built = built or {}
@@ -482,6 +492,8 @@ def _fetch_and_install(
 def _check_not_another_build(store: Store, wheel: str, pick: Pick) -> None:
     """An index wheel whose entry exists with other content would be "already present" while
     the lock names this file: the old code would run. Refuse, naming both."""
+    from versioned_import.store.install import file_digest
+
     path = store.entry_dir(layout.wheel_key(wheel))
     if not os.path.isdir(path):
         return
@@ -506,7 +518,7 @@ def _check_covers(lock: Lock, manifest: Manifest) -> None:
         for r in manifest.requirements
         if (r.marker is None or r.marker.evaluate({"extra": ""}))
         and not (
-            (version := pins.get(canonicalize_name(r.name)))
+            (version := pins.get(canonical_name(r.name)))
             and r.specifier.contains(Version(version), prereleases=True)
         )
     ]
