@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshal
 import subprocess
 import threading
+import time
 from importlib.util import cache_from_source
 from pathlib import Path
 
@@ -80,6 +81,44 @@ def test_workers_serve_many_installs_at_once(tmp_path: Path) -> None:
     for batch in batches:
         for source, shown in batch:
             assert _shown_name(source) == shown
+
+
+def test_installs_are_served_in_turn_so_each_is_done_as_soon_as_it_can_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Served by size alone, the small files of every install would wait for the end, and
+    # every install would be published then, one after the other.
+    small, large = _sources(tmp_path, 6, prefix="s"), _sources(tmp_path, 3, prefix="l")
+    for source, _ in large:
+        Path(source).write_text("x = 1\n" * 1000, encoding="utf-8")
+    queued = threading.Event()
+    send = Compilers._send
+
+    def held_until_both_are_queued(child: subprocess.Popen[str], sources: list[Source]) -> bool:
+        queued.wait(timeout=60)
+        return send(child, sources)
+
+    monkeypatch.setattr(Compilers, "_send", staticmethod(held_until_both_are_queued))
+    done: list[str] = []
+    with Compilers(1) as compilers:
+
+        def install(name: str, batch: list[Source]) -> None:
+            compilers.compile(batch)
+            done.append(name)
+
+        threads = [
+            threading.Thread(target=install, args=a) for a in (("small", small), ("large", large))
+        ]
+        threads[0].start()
+        while len(compilers._queue) != len(small) - 3:  # the worker holds three
+            time.sleep(0.01)
+        threads[1].start()
+        while len(compilers._queue) != len(small) - 3 + len(large):
+            time.sleep(0.01)
+        queued.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert done == ["small", "large"]
 
 
 def test_an_empty_batch_returns_at_once() -> None:

@@ -2,10 +2,11 @@
 complete (and its files read-only) from the moment it is visible.
 
 ``compile_here`` compiles in this process, which suits one small wheel. ``Compilers`` keeps a
-child interpreter per core, fed largest files first from every install running in this
-process: bytecode is most of an install's time, and it then overlaps with unpacking the next
-wheels. A file that does not compile (wheels ship sources for other Python versions) is
-skipped, as pip and installer skip it.
+child interpreter per core, fed from every install running in this process: bytecode is most
+of an install's time, and it then overlaps with unpacking the next wheels. Installs are served
+in turn, each one's largest files first, so each is published as soon as it can be rather than
+all of them at the end. A file that does not compile (wheels ship sources for other Python
+versions) is skipped, as pip and installer skip it.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class Compilers:
     are compiled."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self._queue: list[tuple[int, int, Source, _Batch]] = []
+        self._queue: list[tuple[tuple[int, int, int], Source, _Batch]] = []
+        self._batches = 0
         self._order = 0
         self._ready = threading.Condition()
         self._closed = False
@@ -118,10 +120,11 @@ class Compilers:
     def compile(self, sources: Sequence[Source]) -> None:
         batch = _Batch(len(sources))
         with self._ready:
+            self._batches += 1
             for source in sources:
-                size = _size(source[0])
                 # Largest first: a big file started last would leave the other workers idle.
-                heapq.heappush(self._queue, (-size, self._order, source, batch))
+                key = (self._batches, -_size(source[0]), self._order)
+                heapq.heappush(self._queue, (key, source, batch))
                 self._order += 1
             self._ready.notify_all()
         batch.done.wait()
@@ -166,9 +169,9 @@ class Compilers:
             sent.extend(batch for *_, batch in taken)
             answered = False
             if child is None:
-                compile_here([source for _, _, source, _ in taken])
+                compile_here([source for _, source, _ in taken])
             else:
-                answered = self._send(child, [source for _, _, source, _ in taken])
+                answered = self._send(child, [source for _, source, _ in taken])
             with self._ready:
                 for _ in range(1 if answered else len(sent)):
                     sent.popleft().one_done()

@@ -115,20 +115,22 @@ def install_wheels(
     # the GIL to each other at every call: ten times the futex calls, measured), and a wheel
     # waiting for its bytecode lets the next one work: the workers always have files to compile.
     busy = threading.Lock()
+    # The largest wheels start first: their bytecode is most of the work.
+    order = sorted(range(len(wheels)), key=lambda i: -os.path.getsize(wheels[i][0]))
     with ThreadPoolExecutor(min(len(wheels), _MAX_THREADS)) as pool:
-        futures = [
-            pool.submit(
+        futures = {
+            i: pool.submit(
                 install_wheel,
                 store,
-                wheel,
-                source,
+                wheels[i][0],
+                wheels[i][1],
                 compile,
-                by_content=wheel in by_content,
+                by_content=wheels[i][0] in by_content,
                 busy=busy,
             )
-            for wheel, source in wheels
-        ]
-        return [future.result()[0] for future in futures]
+            for i in order
+        }
+        return [futures[i].result()[0] for i in range(len(wheels))]
 
 
 @contextmanager
