@@ -30,25 +30,29 @@ Source = tuple[str, str]
 Compile = Callable[[Sequence[Source]], None]
 """Compiles the sources; returns when their bytecode is written."""
 
-# The worker: one request a line (a JSON [source, shown name]), one empty line back for each.
-# It writes what py_compile writes, without py_compile's temporary file and rename (staging
-# is private until published; a file that failed midway is removed), its failed mkdir and its
-# four stats of paths a file (strace): creating and renaming files is what costs here.
+# The worker: one request a line (a JSON list of [source, shown name]), one empty line back
+# for each. It writes what py_compile writes, without py_compile's temporary file and rename
+# (staging is private until published; a file that failed midway is removed), its failed mkdir
+# and its four stats of paths a file (strace): creating and renaming files is what costs here.
+# Files are created read-only, as publishing leaves them (then it need not chmod them), and the
+# worker leaves without tearing its interpreter down: nothing of it outlives its answers.
 _WORKER = """
 import json, marshal, os, sys
 from importlib.util import MAGIC_NUMBER, cache_from_source
 
+def read_only(path, flags):
+    return os.open(path, flags, 0o444)
+
 made = set()
 for line in sys.stdin:
-    source, shown = json.loads(line)
-    try:
-        with open(source, "rb") as f:
-            data = f.read()
-            st = os.fstat(f.fileno())
-        code = compile(data, shown, "exec", dont_inherit=True)
-    except Exception:  # SyntaxError, ValueError (NUL bytes, bad encoding), RecursionError...
-        code = None
-    if code is not None:
+    for source, shown in json.loads(line):
+        try:
+            with open(source, "rb") as f:
+                data = f.read()
+                st = os.fstat(f.fileno())
+            code = compile(data, shown, "exec", dont_inherit=True)
+        except Exception:  # SyntaxError, ValueError (NUL bytes, bad encoding), RecursionError...
+            continue
         cached = cache_from_source(source)
         header = MAGIC_NUMBER + bytes(4)  # PEP 552: no flags, then the source's mtime and size
         for number in (int(st.st_mtime), st.st_size):
@@ -57,7 +61,7 @@ for line in sys.stdin:
             if os.path.dirname(cached) not in made:
                 os.makedirs(os.path.dirname(cached), exist_ok=True)
                 made.add(os.path.dirname(cached))
-            with open(cached, "wb") as f:
+            with open(cached, "wb", opener=read_only) as f:
                 f.write(header + marshal.dumps(code))
         except OSError:
             try:
@@ -66,11 +70,15 @@ for line in sys.stdin:
                 pass
     sys.stdout.write("\\n")
     sys.stdout.flush()
+os._exit(0)
 """
 
-_IN_FLIGHT = 3
-"""Files sent to a worker ahead of its answers: it never waits for this process, whose threads
-unpacking wheels hold the GIL for milliseconds at a time."""
+_AHEAD = 2
+"""Requests sent to a worker ahead of its answers: it always holds the next one while this
+process, whose threads unpacking wheels hold the GIL for milliseconds at a time, reads one."""
+_REQUEST_BYTES = 32 * 1024
+"""Sources a request carries, by size (a large file alone): a few milliseconds of compiling.
+File by file, the requests and answers of a cold sync cost this process a tenth of its CPU."""
 
 
 def compile_here(sources: Sequence[Source]) -> None:
@@ -155,35 +163,58 @@ class Compilers:
             child.stdout.close()
 
     def _feed(self, child: subprocess.Popen[str] | None) -> None:
-        """Keep ``child`` ``_IN_FLIGHT`` files ahead (without one, compile here); a file whose
+        """Keep ``child`` ``_AHEAD`` requests ahead (without one, compile here); a file whose
         worker died is left uncompiled, as a syntax error is."""
-        sent: deque[_Batch] = deque()
+        sent: deque[list[_Batch]] = deque()
         while True:
             with self._ready:
                 while not self._queue and not sent and not self._closed:
                     self._ready.wait()
                 if not self._queue and not sent:
                     return
-                taken = [heapq.heappop(self._queue)
-                         for _ in range(min(_IN_FLIGHT - len(sent), len(self._queue)))]  # fmt: skip
-            sent.extend(batch for *_, batch in taken)
-            answered = False
+                request = self._take() if self._queue and len(sent) < _AHEAD else []
+            sources = [source for _, source, _ in request]
+            if request:
+                sent.append([batch for *_, batch in request])
             if child is None:
-                compile_here([source for _, source, _ in taken])
+                compile_here(sources)
+                answered = True
             else:
-                answered = self._send(child, [source for _, source, _ in taken])
+                sending = not request or self._send(child, sources)
+                if sending and request and len(sent) < _AHEAD:
+                    continue  # another request before waiting for an answer
+                answered = sending and self._answered(child)
             with self._ready:
                 for _ in range(1 if answered else len(sent)):
-                    sent.popleft().one_done()
+                    for batch in sent.popleft():
+                        batch.one_done()
+
+    def _take(self) -> list[tuple[tuple[int, int, int], Source, _Batch]]:
+        """The next request, from the queue's head: files up to ``_REQUEST_BYTES`` in all, or
+        one larger file. Called under ``_ready``."""
+        taken = [heapq.heappop(self._queue)]
+        size = -taken[0][0][1]
+        while self._queue and size - self._queue[0][0][1] <= _REQUEST_BYTES:
+            taken.append(heapq.heappop(self._queue))
+            size -= taken[-1][0][1]
+        return taken
 
     @staticmethod
     def _send(child: subprocess.Popen[str], sources: list[Source]) -> bool:
-        """Send ``sources`` to ``child`` and read one answer; False when the worker is gone."""
-        assert child.stdin is not None and child.stdout is not None
+        """Send one request; False when the worker is gone."""
+        assert child.stdin is not None
         try:
-            for source in sources:
-                child.stdin.write(json.dumps(list(source)) + "\n")
+            child.stdin.write(json.dumps(sources) + "\n")
             child.stdin.flush()
+        except OSError:
+            return False
+        return True
+
+    @staticmethod
+    def _answered(child: subprocess.Popen[str]) -> bool:
+        """Wait for the answer to the oldest request; False when the worker is gone."""
+        assert child.stdout is not None
+        try:
             return bool(child.stdout.readline())
         except OSError:
             return False
