@@ -4,6 +4,7 @@ offline against a find-links directory; uv's failures and crashes as one error."
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,80 @@ def test_uvs_own_settings_are_not_read_only_pips(
     picks = engine.resolve(["alpha"], QUIET)
 
     assert {(p.name, p.version) for p in picks} == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def _recording_uv(tmp_path: Path, *, first: str = "") -> tuple[str, Path]:
+    """A uv that logs each command line, then runs ``first`` (if given) or the real uv."""
+    real, log = find_uv(), tmp_path / "uv.log"
+    assert real is not None
+    fake = tmp_path / "recording-uv"
+    fake.write_text(
+        f'#!/bin/sh\necho "$$ $*" >> {log}\n{first}\nexec {real} "$@"\n', encoding="utf-8"
+    )
+    fake.chmod(0o755)
+    return str(fake), log
+
+
+def _commands(log: Path) -> list[str]:
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def test_a_started_resolution_answers_the_same_requirements_however_spelled(
+    links: Path, tmp_path: Path
+) -> None:
+    uv, log = _recording_uv(tmp_path)
+    engine = _engine({"find-links": str(links), "no-index": "1"}, uv)
+
+    engine.start(["Alpha >= 1.0"], QUIET)
+    picks = engine.resolve(["alpha>=1.0"], QUIET)
+
+    assert {(p.name, p.version) for p in picks} == {("alpha", "1.0"), ("beta", "1.0")}
+    assert len(_commands(log)) == 1
+
+
+@pytest.mark.parametrize(
+    ("asked", "prefer", "expected"),
+    [(["beta<2"], None, {"beta"}), (["alpha"], {"beta": "1.0"}, {"alpha", "beta"})],
+    ids=["other", "pins"],
+)
+def test_a_started_resolution_not_asked_for_is_stopped_and_the_question_resolved(
+    links: Path,
+    tmp_path: Path,
+    asked: list[str],
+    prefer: dict[str, str] | None,
+    expected: set[str],
+) -> None:
+    uv, log = _recording_uv(tmp_path, first="exec sleep 30 # only the started one")
+    engine = _engine({"find-links": str(links), "no-index": "1"}, uv)
+    engine.start(["alpha"], QUIET)
+    _wait_for_commands(log, 1)
+    Path(uv).write_text(Path(uv).read_text(encoding="utf-8").replace("exec sleep 30", ""))
+
+    picks = engine.resolve(asked, QUIET, prefer)
+
+    assert {p.name for p in picks} == expected
+    assert len(_commands(log)) == 2
+
+
+def test_close_stops_a_started_resolution_and_removes_its_files(
+    links: Path, tmp_path: Path
+) -> None:
+    uv, log = _recording_uv(tmp_path, first="exec sleep 30")
+    engine = _engine({"find-links": str(links), "no-index": "1"}, uv)
+    engine.start(["alpha"], QUIET)
+    pid, *arguments = _wait_for_commands(log, 1)[0].split()
+    requirements = Path(arguments[-2])  # the file given to uv, then --quiet
+
+    engine.close()
+
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(pid), 0)
+    assert not requirements.parent.exists()
+
+
+def _wait_for_commands(log: Path, count: int) -> list[str]:
+    for _ in range(500):
+        if len(_commands(log)) >= count:
+            return _commands(log)
+        time.sleep(0.01)
+    raise AssertionError(f"uv was not started {count} times: {_commands(log)}")

@@ -365,3 +365,48 @@ def test_metadata_with_other_line_ends_is_read_as_email_reads_it(
     (project / "METADATA").write_text(METADATA.replace("\n", "\r\n"), "utf-8", newline="")
     _built(project)
     _same(project, filled)
+
+
+def test_a_plain_projects_requirement_lines_are_read_for_a_first_syncs_head_start(
+    make_project: MakeProject,
+) -> None:
+    dev = '[dependency-groups]\ndev = ["leaf==2"]\n'
+    project = make_project("app", ["top>=1", "mid-a; python_version >= '3'"], extra=dev)
+    lines = ["top>=1", "mid-a; python_version >= '3'", "leaf==2"]
+
+    assert quickplan.plain_requirements(str(project)) == lines
+    assert [str(r) for r in manifest_for(str(project)).requirements] == [
+        "top>=1",
+        'mid-a; python_version >= "3"',
+        "leaf==2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "tool", "extra"),
+    [
+        (["top"], "", '[tool.uv.sources]\ntop = { path = "../top" }\n'),
+        (["top @ file:///somewhere/top"], "", ""),
+        (["top"], 'private = ["top"]', ""),
+        (["top"], "", "[dependency-groups]\ndocs = []\nDev = []\n"),
+    ],
+    ids=["sources", "direct-reference", "more-than-pins", "dev-spelled-otherwise"],
+)
+def test_no_head_start_for_what_sync_reads_otherwise(
+    make_project: MakeProject, dependencies: list[str], tool: str, extra: str
+) -> None:
+    project = make_project("app", dependencies, tool=tool, extra=extra)
+
+    assert quickplan.plain_requirements(str(project)) is None
+
+
+def test_no_head_start_once_there_is_a_lock_or_for_a_script(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    project = make_project("app", ["top"])
+    (project / "pylock.toml").write_text("", encoding="utf-8")
+    script = tmp_path / "script.py"
+    script.write_text("# /// script\n# dependencies = []\n# ///\n", encoding="utf-8")
+
+    assert quickplan.plain_requirements(str(project)) is None
+    assert quickplan.plain_requirements(str(script)) is None

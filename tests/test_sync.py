@@ -24,7 +24,9 @@ from versioned_import import sync as sync_module
 from versioned_import.cli import main
 from versioned_import.engine import Engine, Pick
 from versioned_import.engine.choice import default_engine
+from versioned_import.engine.uv import UvEngine, find_uv
 from versioned_import.progress import Reporter
+from versioned_import.project import Manifest, manifest_for
 from versioned_import.store import Store, layout
 from versioned_import.store.bytecode import Compilers
 from versioned_import.store.install import install_wheel
@@ -736,6 +738,7 @@ def test_bytecode_workers_start_before_resolving_and_compile_what_sync_installs(
 
     monkeypatch.setattr(sync_module, "Compilers", Recorded)
     monkeypatch.setattr(sync_module, "default_engine", engine_recording)
+    monkeypatch.setattr("versioned_import.engine.choice.default_engine", engine_recording)
     project = make_project("app", ["alpha"])
 
     assert sync(str(project)) == 0
@@ -744,6 +747,38 @@ def test_bytecode_workers_start_before_resolving_and_compile_what_sync_installs(
     for entry in store.entries():
         source = Path(entry.site_dir, entry.name, "__init__.py")
         assert Path(cache_from_source(str(source))).is_file()
+
+
+@pytest.mark.parametrize("engine", ["uv"])
+def test_a_first_sync_resolves_once_uv_having_started_before_the_manifest_was_read_in_full(
+    make_project: MakeProject, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real, log = find_uv(), tmp_path / "uv.log"
+    recording = tmp_path / "uv"
+    recording.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n', encoding="utf-8")
+    recording.chmod(0o755)
+    monkeypatch.setattr("versioned_import.engine.uv.find_uv", lambda: str(recording))
+    events: list[str] = []
+    start, read = UvEngine.start, manifest_for
+
+    def starting(engine: UvEngine, *args: Any) -> None:
+        events.append(f"start {args[0]}")
+        start(engine, *args)
+
+    def reading(*args: Any) -> Manifest:
+        events.append("manifest")
+        return read(*args)
+
+    monkeypatch.setattr(UvEngine, "start", starting)
+    monkeypatch.setattr("versioned_import.sync.manifest_for", reading)
+    project = make_project("app", ["Alpha >= 1"])
+
+    assert sync(str(project)) == 0
+
+    assert events == ["start ['Alpha >= 1']", "manifest"]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1
+    assert locked(project / "pylock.toml") == {"alpha": "2.0", "beta": "2.0"}
+    assert stored(store) == {("alpha", "2.0"), ("beta", "2.0")}
 
 
 def test_what_only_fetching_installing_and_locking_need_is_imported_while_resolving() -> None:

@@ -19,12 +19,13 @@ from versioned_import.errors import (
     VersionedImportError,
 )
 from versioned_import.progress import count
-from versioned_import.store import Entry, Store
 
 if TYPE_CHECKING:
     from versioned_import._runtime.plan import Plan
+    from versioned_import.engine import Engine
     from versioned_import.progress import Reporter
     from versioned_import.project import Selection
+    from versioned_import.store import Entry, Store
     from versioned_import.sync import LockOptions
 
 __all__ = ["main", "main_entry"]
@@ -200,6 +201,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _store(args: argparse.Namespace) -> Store:
+    from versioned_import.store import Store
+
     return Store(args.store or store_root())
 
 
@@ -272,15 +275,43 @@ def _selection(args: argparse.Namespace) -> Selection:
 
 def _sync(args: argparse.Namespace) -> int:
     from versioned_import.progress import Reporter
-    from versioned_import.sync import sync
 
     target = _project_dir(args.target)
-    options, selection = _lock_options(args), _selection(args)
-    store = _store(args)
     reporter = Reporter(args.verbosity)
-    sync(target, store, reporter, options, selection=selection)
+    engine = _head_start(args, target, reporter)
+    from versioned_import.sync import sync
+
+    try:
+        options, selection = _lock_options(args), _selection(args)
+        store = _store(args)
+        sync(target, store, reporter, options, selection=selection, engine=engine)
+    finally:
+        if engine is not None:
+            engine.close()
     _refresh(target, store, reporter)
     return 0
+
+
+def _head_start(args: argparse.Namespace, target: str, reporter: Reporter) -> Engine | None:
+    """The engine of a first sync of a plain project (no lock yet, no options that change what
+    is asked): uv starts resolving the manifest's requirement lines before this process imports
+    the rest of sync and parses the manifest in full (~70 ms sooner); sync takes that answer
+    when it asks for the same. None when there is nothing to start."""
+    selected = args.group or args.extra or args.no_dev or args.no_default_groups
+    if args.offline or args.locked or args.frozen or selected:
+        return None
+    from versioned_import._runtime.quickplan import plain_requirements
+
+    requirements = plain_requirements(target)
+    if requirements is None:
+        return None
+    from versioned_import.engine.choice import default_engine
+    from versioned_import.engine.uv import UvEngine
+
+    engine = default_engine(reporter)
+    if isinstance(engine, UvEngine):
+        engine.start(requirements, reporter)
+    return engine
 
 
 def _lock(args: argparse.Namespace) -> int:

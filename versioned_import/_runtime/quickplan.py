@@ -59,7 +59,13 @@ if TYPE_CHECKING:
     from versioned_import._runtime.pep508 import Requirement
     from versioned_import._runtime.plan import Dist, Plan
 
-__all__ = ["interpreter_key", "interpreter_record", "lock_environment", "plan_pinned"]
+__all__ = [
+    "interpreter_key",
+    "interpreter_record",
+    "lock_environment",
+    "plain_requirements",
+    "plan_pinned",
+]
 
 _TOOL_KEYS = {"system-site-packages"}
 """The ``[tool.vimport]`` keys planned here; any other sends the project to the full planner."""
@@ -76,6 +82,23 @@ def plan_pinned(project: str, store: str) -> "tuple[Plan | None, str]":
         return None, repr(exc)
     add_root(store, project)
     return plan, ""
+
+
+def plain_requirements(project: str) -> "list[str] | None":
+    """The requirement lines of ``project`` when it has no lock yet and a manifest as plain as
+    planned here (no sources, workspace, direct references, or groups but ``dev``); None
+    otherwise, and for a script. What a first ``vimport sync`` starts resolving before it reads
+    the manifest in full, which then decides whether the answer is the one it needs."""
+    if not os.path.isdir(project) or os.path.exists(os.path.join(project, LOCK)):
+        return None
+    try:
+        data = _read_toml(os.path.join(project, MANIFEST))
+        _vimport_table(data)
+        lines = _requirement_lines(data, data.get("project", {}))
+    except (Unsure, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    # A direct reference may be a local source, which sync builds before asking the index.
+    return None if any("@" in line for line in lines) else lines
 
 
 def lock_environment() -> str:

@@ -79,3 +79,7 @@ class Engine(Protocol):
         """Build a local source directory or sdist into one wheel in the empty ``directory``
         with its own build backend; returns the wheel's path."""
         ...
+
+    def close(self) -> None:
+        """Stop what the engine started and no call took (``UvEngine.start``)."""
+        ...

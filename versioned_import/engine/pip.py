@@ -44,6 +44,9 @@ class PipEngine:
     def __init__(self, config: PipConfig) -> None:
         self.config = config
 
+    def close(self) -> None:
+        """Nothing runs between calls."""
+
     def resolve(
         self,
         requirements: Sequence[str],

@@ -10,6 +10,7 @@ are pip's, as for the pip engine.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -52,7 +53,12 @@ def find_uv() -> str | None:
 class UvEngine(PipEngine):
     """``Engine`` through the uv binary at ``uv``: uv resolves; the lock's wheels are fetched,
     and local sources built, as by the pip engine, since uv has no download-only or build-only
-    command that honours pip's settings."""
+    command that honours pip's settings.
+
+    A caller may ``start`` a resolution before it knows for sure what it will ask (a first sync
+    starts one as soon as it has read the manifest's requirement lines, before it imports the
+    rest of itself): ``resolve`` takes that answer when asked the same, and stops it otherwise;
+    ``close`` stops one never asked for."""
 
     name = "uv"
 
@@ -60,20 +66,49 @@ class UvEngine(PipEngine):
         super().__init__(config)
         self.uv = uv
         self.options = options
+        self._started: _Started | None = None
+
+    def start(self, requirements: Sequence[str], reporter: Reporter) -> None:
+        """Start resolving ``requirements``, without pins; a uv that cannot start is left to
+        ``resolve`` to report."""
+        self.close()
+        with contextlib.suppress(PackageIndexError):
+            self._started = self._begin(requirements, {}, reporter)
+
+    def close(self) -> None:
+        """Stop a started resolution that no ``resolve`` took."""
+        started, self._started = self._started, None
+        if started is not None:
+            started.stop()
 
     def _resolve_once(
         self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
     ) -> list[Pick]:
-        """``requirements`` resolved with ``pins`` as constraints: one ``uv pip compile``."""
-        with tempfile.TemporaryDirectory(prefix="vimport-") as tmp:
-            listed = requirements_file(tmp, requirements, pins)
-            command = [self.uv, "pip", "compile", "--no-config", "--format", "pylock.toml",
-                       "--python", sys.executable, *self.options.args, listed]  # fmt: skip
-            command.append("--verbose" if reporter.verbose else "--quiet")
-            text = self._run(command, f"resolve {', '.join(requirements)}", reporter)
+        """``requirements`` resolved with ``pins`` as constraints: one ``uv pip compile``, or
+        the one started for the same."""
+        started, self._started = self._started, None
+        if started is not None and (pins or not started.asks(requirements)):
+            started.stop()
+            started = None
+        started = started or self._begin(requirements, pins, reporter)
+        try:
+            text = self._finish(started, f"resolve {', '.join(requirements)}")
+        finally:
+            started.stop()
         return resolved_picks(text, "uv pip compile")
 
-    def _run(self, command: list[str], what: str, reporter: Reporter) -> str:
+    def _begin(
+        self, requirements: Sequence[str], pins: Mapping[str, str], reporter: Reporter
+    ) -> _Started:
+        started = _Started(requirements, tempfile.TemporaryDirectory(prefix="vimport-"))
+        try:
+            started.process = self._launch(started.command(self, pins, reporter), reporter)
+        except BaseException:
+            started.stop()
+            raise
+        return started
+
+    def _launch(self, command: list[str], reporter: Reporter) -> subprocess.Popen[str]:
         # uv starts this interpreter to learn its markers and tags: without the hook. The
         # settings are pip's alone, as for the pip engine: uv's own variables that would change
         # its answer are dropped; those for its cache and concurrency are kept.
@@ -84,24 +119,66 @@ class UvEngine(PipEngine):
         }
         env.update(self.options.env)
         try:
-            done = subprocess.run(
+            return subprocess.Popen(
                 command,
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=None if reporter.verbose else subprocess.PIPE,
                 text=True,
-                check=False,
             )
         except OSError as exc:
             raise PackageIndexError(f"{self.uv}: uv cannot be started ({exc.strerror})") from exc
-        if done.returncode < 0:
+
+    def _finish(self, started: _Started, what: str) -> str:
+        assert started.process is not None
+        stdout, stderr = started.process.communicate()
+        if started.process.returncode < 0:
             raise PackageIndexError(
-                f"{self.uv} crashed ({_signal_name(-done.returncode)}) trying to {what}; nothing "
-                "was installed; run again with VIMPORT_ENGINE=pip to use pip instead"
+                f"{self.uv} crashed ({_signal_name(-started.process.returncode)}) trying to "
+                f"{what}; nothing was installed; run again with VIMPORT_ENGINE=pip to use pip "
+                "instead"
             )
-        if done.returncode != 0:
-            raise PackageIndexError(f"uv could not {what}: {_errors(done.stderr or '')}")
-        return done.stdout
+        if started.process.returncode != 0:
+            raise PackageIndexError(f"uv could not {what}: {_errors(stderr or '')}")
+        return stdout
+
+
+class _Started:
+    """One ``uv pip compile``: its requirements, the directory of their file, its process."""
+
+    def __init__(self, requirements: Sequence[str], directory: tempfile.TemporaryDirectory[str]):
+        self.requirements = list(requirements)
+        self.directory = directory
+        self.process: subprocess.Popen[str] | None = None
+
+    def command(self, engine: UvEngine, pins: Mapping[str, str], reporter: Reporter) -> list[str]:
+        listed = requirements_file(self.directory.name, self.requirements, pins)
+        command = [engine.uv, "pip", "compile", "--no-config", "--format", "pylock.toml",
+                   "--python", sys.executable, *engine.options.args, listed]  # fmt: skip
+        command.append("--verbose" if reporter.verbose else "--quiet")
+        return command
+
+    def asks(self, requirements: Sequence[str]) -> bool:
+        """Whether ``requirements`` mean what this one's do, however spelled."""
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            parsed = [Requirement(r) for r in requirements]
+            return parsed == [Requirement(r) for r in self.requirements]
+        except InvalidRequirement:
+            return False
+
+    def stop(self) -> None:
+        """Kill the process if it still runs, reap it, and remove the directory. Its pipes are
+        closed, not read to their end: a child of uv's may hold them open."""
+        process = self.process
+        if process is not None and process.returncode is None:
+            process.kill()
+            process.wait()
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+        self.directory.cleanup()
 
 
 def _signal_name(number: int) -> str:
