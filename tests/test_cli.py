@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -385,3 +387,26 @@ def test_show_lists_every_chain_to_a_distribution(
         "app requires gamma -> gamma 1.0 requires beta>=2",
     ]
     assert rows["beta"]["why"] == rows["beta"]["chains"][0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "out", "err"),
+    [
+        (["--version"], 0, f"vimport {__version__}\n", ""),
+        (["--store", "/nonexistent/store", "list"], 1, "", "vimport: error: /nonexistent/store"),
+    ],
+)
+def test_the_console_script_flushes_its_output_and_leaves_without_the_teardown(
+    argv: list[str], code: int, out: str, err: str
+) -> None:
+    # The teardown (30-40 ms after a sync) does nothing a finished command needs; an exit
+    # handler registered before the command is the proof that it was skipped.
+    script = (
+        "import atexit, sys; atexit.register(print, 'torn down'); "
+        f"sys.argv = ['vimport', *{argv!r}]; "
+        "from versioned_import.cli import main_entry; main_entry()"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+
+    assert (done.returncode, done.stdout) == (code, out)
+    assert done.stderr.startswith(err) and "torn down" not in done.stdout

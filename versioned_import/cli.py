@@ -685,11 +685,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_entry() -> None:
-    """The console script."""
+    """The console script. It leaves without the interpreter's teardown (30-40 ms for the
+    modules a sync loads, measured), which does nothing a finished command needs: no command
+    runs code of the user's in this process, and every file and child is closed and reaped
+    where it was opened."""
     try:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:  # `vimport list | head`: the reader left, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
-    sys.exit(code)
+    sys.stderr.flush()
+    os._exit(code)
