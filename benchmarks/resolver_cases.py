@@ -182,10 +182,10 @@ def cold_sync(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
     section = timed_section(
         "6. from the index, cold store and caches",
         [
-            (Row("`vimport sync`, uv engine", "vimport"), runs.slow, lambda i: sync(i, "uv")),
+            (Row("`vimport sync`, uv engine", "vimport"), runs.fast, lambda i: sync(i, "uv")),
             (Row("`vimport sync`, pip engine", "info"), runs.slow, lambda i: sync(i, "pip")),
-            (Row("`uv venv`, `uv pip install`", "uv"), runs.slow, uv),
-            (Row(f"`uv venv`, `uv pip install {BYTECODE}`", "info"), runs.slow,
+            (Row("`uv venv`, `uv pip install`", "uv"), runs.fast, uv),
+            (Row(f"`uv venv`, `uv pip install {BYTECODE}`", "info"), runs.fast,
              lambda i: uv(i, BYTECODE)),
         ],
     )  # fmt: skip

@@ -57,9 +57,10 @@ class Runs:
     rounds: int
     """Rounds of cases 1 and 2 (``-c pass`` runs more often per round)."""
     fast: int
-    """vimport and uv in cases 3-5."""
+    """vimport and uv in cases 3-6 (case 6's goals compare single runs from the network,
+    which vary by a quarter: three were too few)."""
     slow: int
-    """venv + pip in cases 3 and 5, and every tool in case 6 (the network)."""
+    """venv + pip in cases 3 and 5, and the pip engine in case 6."""
     slowest: int
     """venv + pip in case 4: ten venvs per run."""
 
