@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from versioned_import import __version__
@@ -278,50 +279,56 @@ def _sync(args: argparse.Namespace) -> int:
 
     target = _project_dir(args.target)
     reporter = Reporter(args.verbosity)
-    engine = _head_start(args, target, reporter)
-    from versioned_import.sync import sync
+    with _head_start(args, target, reporter) as engine:
+        from versioned_import.sync import sync
 
-    try:
-        options, selection = _lock_options(args), _selection(args)
-        store = _store(args)
+        options, selection, store = _lock_options(args), _selection(args), _store(args)
         sync(target, store, reporter, options, selection=selection, engine=engine)
-    finally:
-        if engine is not None:
-            engine.close()
     _refresh(target, store, reporter)
     return 0
 
 
-def _head_start(args: argparse.Namespace, target: str, reporter: Reporter) -> Engine | None:
-    """The engine of a first sync of a plain project (no lock yet, no options that change what
-    is asked): uv starts resolving the manifest's requirement lines before this process imports
-    the rest of sync and parses the manifest in full (~70 ms sooner); sync takes that answer
-    when it asks for the same. None when there is nothing to start."""
-    selected = args.group or args.extra or args.no_dev or args.no_default_groups
-    if args.offline or args.locked or args.frozen or selected:
-        return None
-    from versioned_import._runtime.quickplan import plain_requirements
+def _lock(args: argparse.Namespace) -> int:
+    from versioned_import.progress import Reporter
 
-    requirements = plain_requirements(target)
+    target = _project_dir(args.target)
+    reporter = Reporter(args.verbosity)
+    with _head_start(args, target, reporter) as engine:
+        from versioned_import.sync import lock
+
+        options, selection, store = _lock_options(args), _selection(args), _store(args)
+        lock(target, store, reporter, options, selection=selection, engine=engine)
+    return 0
+
+
+@contextlib.contextmanager
+def _head_start(
+    args: argparse.Namespace, target: str, reporter: Reporter
+) -> Iterator[Engine | None]:
+    """The engine of a first sync or lock of a plain project (no lock yet, no option that
+    changes what is asked), closed on exit: uv starts resolving the manifest's requirement
+    lines before this process imports the rest of sync and reads the manifest in full (~75 ms
+    sooner), and sync takes that answer when it asks for the same. None when there is nothing
+    to start."""
+    selected = args.group or args.extra or args.no_dev or args.no_default_groups
+    requirements = None
+    if not (args.offline or args.locked or args.frozen or selected):
+        from versioned_import._runtime.quickplan import plain_requirements
+
+        requirements = plain_requirements(target)
     if requirements is None:
-        return None
+        yield None
+        return
     from versioned_import.engine.choice import default_engine
     from versioned_import.engine.uv import UvEngine
 
     engine = default_engine(reporter)
     if isinstance(engine, UvEngine):
         engine.start(requirements, reporter)
-    return engine
-
-
-def _lock(args: argparse.Namespace) -> int:
-    from versioned_import.progress import Reporter
-    from versioned_import.sync import lock
-
-    target = _project_dir(args.target)
-    options, selection = _lock_options(args), _selection(args)
-    lock(target, _store(args), Reporter(args.verbosity), options, selection=selection)
-    return 0
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def _refresh(target: str, store: Store, reporter: Reporter) -> None:
