@@ -275,30 +275,29 @@ def _selection(args: argparse.Namespace) -> Selection:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from versioned_import.progress import Reporter
-
-    target = _project_dir(args.target)
-    reporter = Reporter(args.verbosity)
-    with _head_start(args, target, reporter) as engine:
-        from versioned_import.sync import sync
-
-        options, selection, store = _lock_options(args), _selection(args), _store(args)
-        sync(target, store, reporter, options, selection=selection, engine=engine)
+    target, store, reporter = _resolving(args, install=True)
     _refresh(target, store, reporter)
     return 0
 
 
 def _lock(args: argparse.Namespace) -> int:
+    _resolving(args, install=False)
+    return 0
+
+
+def _resolving(args: argparse.Namespace, *, install: bool) -> tuple[str, Store, Reporter]:
+    """``vimport sync`` (``install``) or ``vimport lock``: the project, its store, the reporter."""
     from versioned_import.progress import Reporter
 
     target = _project_dir(args.target)
     reporter = Reporter(args.verbosity)
     with _head_start(args, target, reporter) as engine:
-        from versioned_import.sync import lock
+        from versioned_import.sync import lock, sync
 
         options, selection, store = _lock_options(args), _selection(args), _store(args)
-        lock(target, store, reporter, options, selection=selection, engine=engine)
-    return 0
+        command = sync if install else lock
+        command(target, store, reporter, options, selection=selection, engine=engine)
+    return target, store, reporter
 
 
 @contextlib.contextmanager
