@@ -115,8 +115,8 @@ def install_wheels(
     # the GIL to each other at every call: ten times the futex calls, measured), and a wheel
     # waiting for its bytecode lets the next one work: the workers always have files to compile.
     busy = threading.Lock()
-    # The largest wheels start first: their bytecode is most of the work.
-    order = sorted(range(len(wheels)), key=lambda i: -os.path.getsize(wheels[i][0]))
+    # The smallest wheels start first: the workers get their first files soonest.
+    order = sorted(range(len(wheels)), key=lambda i: os.path.getsize(wheels[i][0]))
     with ThreadPoolExecutor(min(len(wheels), _MAX_THREADS)) as pool:
         futures = {
             i: pool.submit(
