@@ -389,8 +389,9 @@ def test_a_plain_projects_requirement_lines_are_read_for_a_first_syncs_head_star
         (["top @ file:///somewhere/top"], "", ""),
         (["top"], 'private = ["top"]', ""),
         (["top"], "", "[dependency-groups]\ndocs = []\nDev = []\n"),
+        (["top >"], "", ""),
     ],
-    ids=["sources", "direct-reference", "more-than-pins", "dev-spelled-otherwise"],
+    ids=["sources", "direct-reference", "more-than-pins", "dev-spelled-otherwise", "unreadable"],
 )
 def test_no_head_start_for_what_sync_reads_otherwise(
     make_project: MakeProject, dependencies: list[str], tool: str, extra: str

@@ -95,6 +95,8 @@ def plain_requirements(project: str) -> "list[str] | None":
         data = _read_toml(os.path.join(project, MANIFEST))
         _vimport_table(data)
         lines = _requirement_lines(data, data.get("project", {}))
+        for line in lines:  # a line it cannot read is left to sync to word
+            parse_requirement(line)
     except (Unsure, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     # A direct reference may be a local source, which sync builds before asking the index.
