@@ -55,9 +55,9 @@ class Built:
 def build_local_sources(
     manifest: Manifest, engine: Engine, directory: str, reporter: Reporter
 ) -> dict[str, Built]:
-    """Build every local source ``manifest`` reaches into ``directory``; by canonical name."""
-    if not manifest.local:
-        return {}
+    """Build every local source ``manifest`` reaches into ``directory``; by canonical name. For
+    a manifest with local sources: sync imports this module (zipfile, email, packaging's parser)
+    for those alone."""
     reporter.step(f"Building {count(len(manifest.local), 'local source')}")
     builder = _Builder(manifest.local, engine, directory, reporter)
     for requirement in manifest.requirements:
