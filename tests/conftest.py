@@ -37,6 +37,21 @@ def vimport(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Comp
     )
 
 
+def recording_uv(tmp_path: Path, *, first: str = "") -> tuple[str, Path]:
+    """A uv that logs each command line (after its pid) into the returned file, then runs
+    ``first`` (if given) or the real uv."""
+    from versioned_import.engine.uv import find_uv
+
+    real, log = find_uv(), tmp_path / "uv.log"
+    assert real is not None
+    fake = tmp_path / "recording-uv"
+    fake.write_text(
+        f'#!/bin/sh\necho "$$ $*" >> {log}\n{first}\nexec {real} "$@"\n', encoding="utf-8"
+    )
+    fake.chmod(0o755)
+    return str(fake), log
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store(str(tmp_path / "store"))

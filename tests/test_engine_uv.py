@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import recording_uv
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.engine.uv import UvEngine, find_uv
 from versioned_import.engine.uvoptions import uv_options
@@ -112,18 +113,6 @@ def test_uvs_own_settings_are_not_read_only_pips(
     assert {(p.name, p.version) for p in picks} == {("alpha", "1.0"), ("beta", "1.0")}
 
 
-def _recording_uv(tmp_path: Path, *, first: str = "") -> tuple[str, Path]:
-    """A uv that logs each command line, then runs ``first`` (if given) or the real uv."""
-    real, log = find_uv(), tmp_path / "uv.log"
-    assert real is not None
-    fake = tmp_path / "recording-uv"
-    fake.write_text(
-        f'#!/bin/sh\necho "$$ $*" >> {log}\n{first}\nexec {real} "$@"\n', encoding="utf-8"
-    )
-    fake.chmod(0o755)
-    return str(fake), log
-
-
 def _commands(log: Path) -> list[str]:
     return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
@@ -131,7 +120,7 @@ def _commands(log: Path) -> list[str]:
 def test_a_started_resolution_answers_the_same_requirements_however_spelled(
     links: Path, tmp_path: Path
 ) -> None:
-    uv, log = _recording_uv(tmp_path)
+    uv, log = recording_uv(tmp_path)
     engine = _engine({"find-links": str(links), "no-index": "1"}, uv)
 
     engine.start(["Alpha >= 1.0"], QUIET)
@@ -153,7 +142,7 @@ def test_a_started_resolution_not_asked_for_is_stopped_and_the_question_resolved
     prefer: dict[str, str] | None,
     expected: set[str],
 ) -> None:
-    uv, log = _recording_uv(tmp_path, first="exec sleep 30 # only the started one")
+    uv, log = recording_uv(tmp_path, first="exec sleep 30 # only the started one")
     engine = _engine({"find-links": str(links), "no-index": "1"}, uv)
     engine.start(["alpha"], QUIET)
     _wait_for_commands(log, 1)
@@ -168,7 +157,7 @@ def test_a_started_resolution_not_asked_for_is_stopped_and_the_question_resolved
 def test_close_stops_a_started_resolution_and_removes_its_files(
     links: Path, tmp_path: Path
 ) -> None:
-    uv, log = _recording_uv(tmp_path, first="exec sleep 30")
+    uv, log = recording_uv(tmp_path, first="exec sleep 30")
     engine = _engine({"find-links": str(links), "no-index": "1"}, uv)
     engine.start(["alpha"], QUIET)
     pid, *arguments = _wait_for_commands(log, 1)[0].split()

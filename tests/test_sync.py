@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from packaging.pylock import Pylock
 
-from tests.conftest import MakeProject
+from tests.conftest import MakeProject, recording_uv
 from versioned_import import sync as sync_module
 from versioned_import.cli import main
 from versioned_import.engine import Engine, Pick
 from versioned_import.engine.choice import default_engine
-from versioned_import.engine.uv import UvEngine, find_uv
+from versioned_import.engine.uv import UvEngine
 from versioned_import.progress import Reporter
 from versioned_import.project import Manifest, manifest_for
 from versioned_import.store import Store, layout
@@ -758,11 +758,8 @@ def test_a_first_sync_resolves_once_uv_having_started_before_the_manifest_was_re
     monkeypatch: pytest.MonkeyPatch,
     command: str,
 ) -> None:
-    real, log = find_uv(), tmp_path / "uv.log"
-    recording = tmp_path / "uv"
-    recording.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real} "$@"\n', encoding="utf-8")
-    recording.chmod(0o755)
-    monkeypatch.setattr("versioned_import.engine.uv.find_uv", lambda: str(recording))
+    recording, log = recording_uv(tmp_path)
+    monkeypatch.setattr("versioned_import.engine.uv.find_uv", lambda: recording)
     events: list[str] = []
     start, read = UvEngine.start, manifest_for
 
