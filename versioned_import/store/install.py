@@ -16,7 +16,7 @@ import stat
 import threading
 import zipfile
 import zlib
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from email.parser import HeaderParser
 from functools import cached_property
@@ -53,6 +53,7 @@ def install_wheel(
     *,
     by_content: bool = False,
     busy: threading.Lock | None = None,
+    before_publish: Callable[[], object] | None = None,
 ) -> tuple[Entry, bool]:
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
 
@@ -61,6 +62,8 @@ def install_wheel(
     processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
     (``layout.content_key``), for wheels built from local files. ``busy`` is held while this
     install works in this process, and released while it waits for its bytecode.
+    ``before_publish`` is called, with ``busy`` released, once the entry is staged whole; what
+    it raises stops the install, and nothing is published.
     """
     from packaging.utils import canonicalize_name
 
@@ -76,14 +79,16 @@ def install_wheel(
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
                 entry, sources = _install_into(wheel, addition.path, tag, origin)
-                with _released(busy):
-                    compile(_sources(sources, addition.path, store.entry_dir(key)))
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
                         wheel,
                         f"METADATA says {entry.name} {entry.version}, the file name says "
                         f"{key.name} {key.version}; rebuild the wheel",
                     )
+                with _released(busy):
+                    compile(_sources(sources, addition.path, store.entry_dir(key)))
+                    if before_publish is not None:
+                        before_publish()
     except OSError as exc:
         if exc.errno not in _STORE_FULL:
             raise
