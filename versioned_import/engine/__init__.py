@@ -75,6 +75,12 @@ class Engine(Protocol):
         """Download (and build, for sdists) exactly ``picks`` into ``directory``, hash-checked."""
         ...
 
+    def offered(self, pins: Mapping[str, str]) -> list[Pick]:
+        """The files the index would most likely serve for exact pins (canonical name to
+        version), read from its pages without resolving (``engine.offers``): a guess to fetch
+        and install ahead of ``resolve``, then to check against its picks."""
+        ...
+
     def build(self, source: str, directory: str, reporter: Reporter) -> str:
         """Build a local source directory or sdist into one wheel in the empty ``directory``
         with its own build backend; returns the wheel's path."""

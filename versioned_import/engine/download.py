@@ -29,7 +29,7 @@ from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["CredentialsRefused", "DownloadSettings", "can_download", "download"]
+__all__ = ["CredentialsRefused", "DownloadSettings", "Opener", "can_download", "download"]
 
 _CHUNK = 256 * 1024
 _WORKERS = 8
@@ -83,7 +83,7 @@ def download(
     if not picks:
         return []
     reporter.step(f"Downloading {count(len(picks), 'wheel')}")
-    opener = _Opener(settings)
+    opener = Opener(settings)
     with ThreadPoolExecutor(min(_WORKERS, len(picks))) as pool:
         futures = [pool.submit(_fetch, pick, directory, opener) for pick in picks]
         errors = [f.exception() for f in futures]
@@ -103,7 +103,9 @@ class _Interrupted(Exception):
     """The transfer stopped before the whole file came: worth another try."""
 
 
-class _Opener:
+class Opener:
+    """Opens URLs with the user's pip settings (certificates, proxy, timeout, credentials)."""
+
     def __init__(self, settings: DownloadSettings) -> None:
         self.settings = settings
         self._openers: dict[bool, urllib.request.OpenerDirector] = {}
@@ -172,7 +174,7 @@ def _netrc(host: str) -> tuple[str, str] | None:
     return (found[0], found[2]) if found else None
 
 
-def _fetch(pick: Pick, directory: str, opener: _Opener) -> str:
+def _fetch(pick: Pick, directory: str, opener: Opener) -> str:
     artifact = pick.artifact
     target = os.path.join(directory, artifact.filename)
     location = artifact.location

@@ -76,6 +76,11 @@ class PipEngine:
     def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
         return fetch(picks, self.config, directory, reporter)
 
+    def offered(self, pins: Mapping[str, str]) -> list[Pick]:
+        from versioned_import.engine.offers import offered
+
+        return offered(pins, self.config)
+
     def build(self, source: str, directory: str, reporter: Reporter) -> str:
         return build(source, self.config, directory, reporter)
 

@@ -1,0 +1,160 @@
+"""What the indexes offer for exact pins, read from their pages without resolving.
+
+A sync fetches and installs these wheels while the resolver runs (``sync_ahead``), and publishes
+each only once the resolver picked that very file, by URL and sha256: a wrong guess costs the
+work spent on it, never the store or the lock. The guess follows the resolvers' order: the extra
+indexes before the default one (uv's order; pip takes the best file of any), then find-links; in
+the first that has a wheel of the pinned version for this interpreter, its best-ranked tag. Only
+the places pip's configuration names are read: when it names no index, guesses come from
+find-links alone, and the resolver alone asks the default index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from http.client import HTTPException
+from typing import TYPE_CHECKING
+
+from versioned_import.engine import Artifact, Pick
+from versioned_import.engine.download import DownloadSettings, Opener
+from versioned_import.engine.pipconfig import PipConfig
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
+
+__all__ = ["offered"]
+
+_WORKERS = 8
+
+
+def offered(pins: Mapping[str, str], config: PipConfig) -> list[Pick]:
+    """The wheel each index would most likely serve for each pin (canonical name to version);
+    a pin with no such wheel, or whose pages cannot be read, has none."""
+    from packaging.tags import sys_tags
+
+    ranks = {tag: rank for rank, tag in enumerate(sys_tags())}
+    places = _places(config)
+    opener = Opener(DownloadSettings.from_pip_config(config))
+    with ThreadPoolExecutor(min(_WORKERS, len(pins) or 1)) as pool:
+        found = pool.map(lambda pin: _offer(pin[0], pin[1], places, opener, ranks), pins.items())
+        return [pick for pick in found if pick is not None]
+
+
+def _places(config: PipConfig) -> list[tuple[str, bool]]:
+    """Where to look, in order: ``(URL or path, is an index)``. Only the places the
+    configuration names: the default index is left to the resolver."""
+    places = [(link, False) for link in config.items("find-links")]
+    if config.flag("no-index"):
+        return places
+    indexes = [*config.items("extra-index-url"), *config.items("index-url")]
+    return [(url, True) for url in indexes] + places
+
+
+def _offer(
+    name: str,
+    version: str,
+    places: list[tuple[str, bool]],
+    opener: Opener,
+    ranks: Mapping[Tag, int],
+) -> Pick | None:
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        wanted = Version(version)
+    except InvalidVersion:
+        return None
+    for place, is_index in places:
+        best: tuple[tuple[int, int], str, str] | None = None
+        for url, sha256 in _files(place, name if is_index else None, opener):
+            try:
+                found, found_version, build, tags = parse_wheel_filename(_filename(url))
+            except (InvalidWheelFilename, InvalidVersion):
+                continue
+            rank = min((ranks[t] for t in tags if t in ranks), default=None)
+            if found != name or found_version != wanted or rank is None:
+                continue
+            key = (rank, -(build[0] if build else 0))
+            if best is None or key < best[0]:
+                best = key, url, sha256
+        if best is not None:
+            _, url, sha256 = best
+            sha256 = sha256 or _local_sha256(url)
+            return Pick(name, version, Artifact(url, sha256, None, True)) if sha256 else None
+    return None
+
+
+def _local_sha256(url: str) -> str:
+    """A local file's sha256, which a directory listing does not give; nothing for others."""
+    if not url.startswith("file:"):
+        return ""
+    digest = hashlib.sha256()
+    try:
+        with open(urllib.request.url2pathname(urllib.parse.urlsplit(url).path), "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def _filename(url: str) -> str:
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def _files(place: str, name: str | None, opener: Opener) -> Iterator[tuple[str, str]]:
+    """The ``(URL, sha256)`` of the files at ``place``: an index's page for ``name``, or a
+    find-links page or directory (``name`` None); the sha256 is empty where the page gives
+    none. A page that cannot be read offers nothing."""
+    if "://" not in place:
+        place = urllib.request.pathname2url(os.path.abspath(place))
+        place = f"file://{place}"
+    if name is not None:
+        place = f"{place.rstrip('/')}/{name}/"
+    try:
+        links = _links(place, opener)
+    except (OSError, HTTPException, ValueError):  # UnicodeDecodeError is a ValueError
+        return
+    for link in links:
+        url, _, fragment = link.partition("#")
+        algorithm, _, digest = fragment.partition("=")
+        yield url, digest if algorithm == "sha256" else ""
+
+
+def _links(place: str, opener: Opener) -> list[str]:
+    """The absolute links of the page at ``place``; a local directory without an index.html
+    lists its files, as pip and uv list a find-links directory."""
+    if not place.startswith("file:"):
+        response, _ = opener.open(place)
+        with response:
+            return _anchors(response.read().decode("utf-8"), place)
+    path = urllib.request.url2pathname(urllib.parse.urlsplit(place).path)
+    page = os.path.join(path, "index.html")
+    if os.path.isfile(page):
+        with open(page, encoding="utf-8") as f:
+            return _anchors(f.read(), urllib.parse.urljoin(place, "index.html"))
+    return [urllib.parse.urljoin(place.rstrip("/") + "/", n) for n in sorted(os.listdir(path))]
+
+
+def _anchors(page: str, base: str) -> list[str]:
+    collector = _Anchors()
+    collector.feed(page)
+    return [urllib.parse.urljoin(base, href) for href in collector.hrefs]
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
