@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.util import cache_from_source
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,10 @@ import pytest
 from packaging.pylock import Pylock
 
 from tests.conftest import MakeProject, recording_uv
+from tests.test_sync_ahead import BYTECODE, eventually, staged_files
 from versioned_import import sync as sync_module
 from versioned_import.cli import main
-from versioned_import.engine import Engine, Pick
+from versioned_import.engine import Engine, Fetched, Pick
 from versioned_import.engine.choice import default_engine
 from versioned_import.engine.uv import UvEngine
 from versioned_import.progress import Reporter
@@ -747,6 +748,52 @@ def test_bytecode_workers_start_before_resolving_and_compile_what_sync_installs(
     for entry in store.entries():
         source = Path(entry.site_dir, entry.name, "__init__.py")
         assert Path(cache_from_source(str(source))).is_file()
+
+
+def test_exact_pins_are_unpacked_and_compiled_while_the_resolver_runs(
+    make_project: MakeProject, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The resolver waits until alpha, pinned, is staged with its bytecode: without installing
+    # ahead, it would wait in vain. beta, which alpha requires, is fetched once resolved.
+    fetched: list[str] = []
+
+    def engine_waiting(reporter: Reporter) -> Engine:
+        engine = default_engine(reporter)
+        resolve, fetch = engine.resolve, engine.fetch
+
+        def waiting(*args: Any, **kwargs: Any) -> list[Pick]:
+            eventually(lambda: BYTECODE in staged_files(store))
+            return resolve(*args, **kwargs)
+
+        def recorded(picks: Sequence[Pick], *args: Any) -> list[Fetched]:
+            fetched.extend(p.name for p in picks)
+            return fetch(picks, *args)
+
+        monkeypatch.setattr(engine, "resolve", waiting)
+        monkeypatch.setattr(engine, "fetch", recorded)
+        return engine
+
+    monkeypatch.setattr(sync_module, "default_engine", engine_waiting)
+    monkeypatch.setattr("versioned_import.engine.choice.default_engine", engine_waiting)
+    project = make_project("app", ["alpha==1.0"])
+
+    assert sync(str(project)) == 0
+
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+    assert fetched[-1:] == ["beta"]
+    assert staged_files(store) == []
+
+
+def test_a_pin_installed_ahead_of_a_resolution_that_fails_leaves_the_store_as_it_was(
+    make_project: MakeProject, store: Store, capsys: Capture
+) -> None:
+    project = make_project("app", ["alpha==1.0", "beta==1.0", "no-such-package==1.0"])
+
+    assert sync(str(project)) == 1
+
+    assert "could not resolve" in one_error_line(capsys)
+    assert stored(store) == set()
+    assert staged_files(store) == []
 
 
 @pytest.mark.parametrize("engine", ["uv"])

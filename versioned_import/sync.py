@@ -36,6 +36,7 @@ from versioned_import.sync_private import batches, not_held, sync_split
 
 if TYPE_CHECKING:
     from versioned_import.localbuild import Built
+    from versioned_import.sync_ahead import Ahead
 
 __all__ = ["LockOptions", "SyncResult", "install_requirements", "lock", "sync"]
 
@@ -278,6 +279,7 @@ def _resolve(
         # Started before resolving: their start-up overlaps the resolver's wait. When the
         # store turns out to hold everything, that cost two idle interpreter starts.
         Compilers() if install else nullcontext() as compilers,
+        _ahead(manifest, store, engine, compilers) as ahead,
     ):
         built: dict[str, Built] = {}
         if manifest.local:  # localbuild is imported for them alone: zipfile, email...
@@ -298,7 +300,9 @@ def _resolve(
         if install:
             wheels = {b.pick().artifact.built_sha256: b.wheel for b in built.values()}
             missing = _missing(store, picks)
-            installed = _fetch_and_install(missing, store, reporter, engine, compilers, wheels)
+            installed = _fetch_and_install(
+                missing, store, reporter, engine, compilers, wheels, ahead
+            )
     usable = _usable(store)
     return [_sized(p, usable.get(_key(p.name, p.version))) for p in picks], [], installed
 
@@ -333,6 +337,20 @@ def _import_meanwhile() -> None:
                 importlib.import_module(name)
 
     threading.Thread(target=run, name="vimport-imports", daemon=True).start()
+
+
+def _ahead(
+    manifest: Manifest, store: Store, engine: Engine, compilers: Compilers | None
+) -> Ahead | nullcontext[None]:
+    """Installs of the project's exact pins, started while the resolver runs; not for a project
+    with local sources (none of its names may come from an index before the resolver says so)
+    or private copies (resolved against the store, not the index)."""
+    from versioned_import.sync_ahead import Ahead, exact_pins
+
+    pins = exact_pins(manifest.requirements)
+    if compilers is None or manifest.local or manifest.private_copies or not pins:
+        return nullcontext()
+    return Ahead(store, engine, compilers.compile, pins)
 
 
 def _for_index(manifest: Manifest, built: dict[str, Built]) -> list[str]:
@@ -463,28 +481,35 @@ def _fetch_and_install(
     engine: Engine,
     compilers: Compilers | None,
     built: Mapping[str, str] | None = None,
+    ahead: Ahead | None = None,
 ) -> list[Entry]:
-    """Fetch ``packages`` (those in ``built``, by wheel sha256, are built already), then
-    install them all: a wheel from local files by its content, an index one by its name;
-    bytecode by ``compilers`` (None: workers of the install's own)."""
+    """Fetch ``packages`` (those in ``built``, by wheel sha256, are built already; those
+    ``ahead`` installed are only published), then install them all: a wheel from local files by
+    its content, an index one by its name; bytecode by ``compilers`` (None: workers of the
+    install's own)."""
     from versioned_import.store.install import install_wheels
 
     if not packages:
         return []
     built = built or {}
+    claimed = ahead.claim(packages) if ahead else {}
     with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
-        to_fetch = [p for p in packages if p.artifact.built_sha256 not in built]
+        to_fetch = [p for p in packages
+                    if p.artifact.built_sha256 not in built and p not in claimed]  # fmt: skip
         fetched = engine.fetch(to_fetch, directory, reporter)
         fetched += [Fetched(p, built[p.artifact.built_sha256]) for p in packages
                     if p.artifact.built_sha256 in built]  # fmt: skip
-        for f in fetched:
+        for f in [*fetched, *(Fetched(p, wheel) for p, wheel in claimed.items())]:
             if not f.pick.artifact.built_sha256:
                 _check_not_another_build(store, f.wheel, f.pick)
-        reporter.step(f"Installing {count(len(fetched), 'package')}")
+        reporter.step(f"Installing {count(len(fetched) + len(claimed), 'package')}")
+        if ahead:
+            ahead.publish()
         local = {f.wheel for f in fetched if f.pick.artifact.built_sha256}
         wheels = [(f.wheel, f.pick.artifact.location) for f in fetched]
         compile = compilers.compile if compilers else None
         installed = install_wheels(store, wheels, by_content=local, compile=compile)
+        installed += ahead.entries(list(claimed)) if ahead else []
     reporter.done(f"Installed {count(len(installed), 'package')} into {store.root}")
     return installed
 
