@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.test_engine_offers import pick, wheel
-from versioned_import.engine import Pick
+from versioned_import.engine import Fetched, Pick
 from versioned_import.engine.pip import PipEngine
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import WheelError
+from versioned_import.progress import Reporter
 from versioned_import.store import Store, layout
 from versioned_import.store.bytecode import Compilers
 from versioned_import.store.install import install_wheel
@@ -31,10 +33,17 @@ class Guessing(PipEngine):
         super().__init__(PipConfig())
         self.guesses = guesses
         self.asked: list[dict[str, str]] = []
+        self.fetched = threading.Event()
 
     def offered(self, pins: Mapping[str, str]) -> list[Pick]:
         self.asked.append(dict(pins))
         return self.guesses
+
+    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
+        try:
+            return super().fetch(picks, directory, reporter)
+        finally:
+            self.fetched.set()
 
 
 @pytest.fixture
@@ -106,6 +115,7 @@ def test_a_guess_the_resolver_did_not_pick_is_thrown_away(
     other = pick(wheel(tmp_path / "other", "alpha", "1.0"), "alpha", "1.0")
 
     with Ahead(store, Guessing([alpha]), compilers.compile, {"alpha": "1.0"}) as ahead:
+        eventually(lambda: BYTECODE in staged_files(store))
         assert ahead.claim([other]) == {}
         ahead.publish()
 
@@ -122,6 +132,7 @@ def test_nothing_is_published_when_the_sync_fails_before_publishing(
         pytest.raises(RuntimeError),
         Ahead(store, Guessing([alpha]), compilers.compile, {"alpha": "1.0"}) as ahead,
     ):
+        eventually(lambda: BYTECODE in staged_files(store))
         ahead.claim([alpha])
         raise RuntimeError("the resolver failed")
 
@@ -137,6 +148,7 @@ def test_a_picked_wheel_that_does_not_install_fails_as_any_other_would(
     alpha = pick(broken, "alpha", "1.0")
 
     with Ahead(store, Guessing([alpha]), compilers.compile, {"alpha": "1.0"}) as ahead:
+        eventually(lambda: bool(ahead._installs))  # fetched, its install started
         ahead.claim([alpha])
         ahead.publish()
         with pytest.raises(WheelError, match=r"alpha-1\.0-py3-none-any\.whl"):
@@ -151,7 +163,10 @@ def test_a_guess_that_cannot_be_fetched_is_no_guess(
     alpha = pick(wheel(tmp_path, "alpha", "1.0"), "alpha", "1.0")
     wrong = replace(alpha, artifact=replace(alpha.artifact, sha256="0" * 64))
 
-    with Ahead(store, Guessing([wrong]), compilers.compile, {"alpha": "1.0"}) as ahead:
+    engine = Guessing([wrong])
+
+    with Ahead(store, engine, compilers.compile, {"alpha": "1.0"}) as ahead:
+        assert engine.fetched.wait(60)
         assert ahead.claim([wrong]) == {}
 
 
@@ -161,7 +176,29 @@ def test_pins_the_store_holds_are_not_guessed(
     install_wheel(store, str(wheel(tmp_path, "alpha", "1.0")))
     engine = Guessing([])
 
-    with Ahead(store, engine, compilers.compile, {"alpha": "1.0", "beta": "2.0"}) as ahead:
-        ahead.claim([])
+    with Ahead(store, engine, compilers.compile, {"alpha": "1.0", "beta": "2.0"}):
+        eventually(lambda: bool(engine.asked))
 
     assert engine.asked == [{"beta": "2.0"}]
+
+
+def test_a_guess_still_being_fetched_is_not_waited_for(
+    tmp_path: Path, store: Store, compilers: Compilers
+) -> None:
+    # An index page or a download that hangs must not hold the sync: it fetches for itself.
+    alpha = pick(wheel(tmp_path, "alpha", "1.0"), "alpha", "1.0")
+    hanging = threading.Event()
+
+    class Hanging(Guessing):
+        def offered(self, pins: Mapping[str, str]) -> list[Pick]:
+            hanging.wait()
+            return super().offered(pins)
+
+    started = time.monotonic()
+    with Ahead(store, Hanging([alpha]), compilers.compile, {"alpha": "1.0"}) as ahead:
+        assert ahead.claim([alpha]) == {}
+        ahead.publish()
+    hanging.set()
+
+    assert time.monotonic() - started < 30
+    assert stored(store) == []

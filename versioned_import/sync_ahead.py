@@ -37,21 +37,27 @@ class _NotPicked(Exception):
 
 
 class Ahead:
-    """Installs of the offered wheels, started at once on threads of their own; ``claim`` says
-    which of the picks they hold, ``publish`` lets those be published. A context manager: on
-    exit every install not published is thrown away, and all have ended."""
+    """Installs of the offered wheels, started on threads of their own once fetched; ``claim``
+    says which of the picks they hold, ``publish`` lets those be published. A context manager:
+    on exit every install not published is thrown away, and every install has ended."""
 
     def __init__(self, store: Store, engine: Engine, compile: Compile, pins: Mapping[str, str]):
         self._store = store
         self._engine = engine
         self._compile = compile
-        self._directory = tempfile.TemporaryDirectory(prefix="vimport-ahead-")
+        # The thread that fetches may outlive this object (a page or a download that hangs):
+        # whatever it still writes here once the directory is gone fails, and is no guess.
+        self._directory = tempfile.TemporaryDirectory(
+            prefix="vimport-ahead-", ignore_cleanup_errors=True
+        )
         self._installs: dict[_Identity, tuple[str, Future[tuple[Entry, bool]]]] = {}
+        self._closed = False  # set by claim: what is not fetched by then is not installed
+        self._starting_lock = threading.Lock()
         self._claimed: set[_Identity] = set()
         self._decided = threading.Event()
         self._pool = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="vimport-ahead")
-        self._starting = threading.Thread(target=self._start, args=(dict(pins),), daemon=True)
-        self._starting.start()
+        fetching = threading.Thread(target=self._start, args=(dict(pins),), daemon=True)
+        fetching.start()
 
     def _start(self, pins: dict[str, str]) -> None:
         from versioned_import.resolve import usable_entries
@@ -65,18 +71,20 @@ class Ahead:
         except Exception:  # a guess that cannot be fetched is no guess: the picks are fetched
             return
         busy = threading.Lock()  # one unpacks at a time, as in install_wheels
-        for f in sorted(fetched, key=lambda f: os.path.getsize(f.wheel)):
-            identity = _identity(f.pick)
-            future = self._pool.submit(
-                install_wheel,
-                self._store,
-                f.wheel,
-                f.pick.artifact.location,
-                self._compile,
-                busy=busy,
-                before_publish=partial(self._verdict, identity),
-            )
-            self._installs[identity] = f.wheel, future
+        with self._starting_lock:
+            for f in (
+                [] if self._closed else sorted(fetched, key=lambda f: os.path.getsize(f.wheel))
+            ):
+                future = self._pool.submit(
+                    install_wheel,
+                    self._store,
+                    f.wheel,
+                    f.pick.artifact.location,
+                    self._compile,
+                    busy=busy,
+                    before_publish=partial(self._verdict, _identity(f.pick)),
+                )
+                self._installs[_identity(f.pick)] = f.wheel, future
 
     def _verdict(self, identity: _Identity) -> None:
         self._decided.wait()
@@ -85,8 +93,10 @@ class Ahead:
 
     def claim(self, picks: Iterable[Pick]) -> dict[Pick, str]:
         """The ``picks`` installed ahead, each with its wheel (the resolver's pick is checked
-        against it as a fetched wheel would be); the others will be thrown away."""
-        self._starting.join()
+        against it as a fetched wheel would be); the others will be thrown away. What is still
+        being fetched is not waited for: the caller fetches it as it would have."""
+        with self._starting_lock:
+            self._closed = True
         claimed = {p: self._installs[_identity(p)][0] for p in picks
                    if _identity(p) in self._installs}  # fmt: skip
         self._claimed = {_identity(p) for p in claimed}
@@ -115,10 +125,11 @@ class Ahead:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        with self._starting_lock:
+            self._closed = True
         if not self._decided.is_set():
             self._claimed = set()  # never published: the sync failed before it could
         self._decided.set()
-        self._starting.join()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._directory.cleanup()
 
