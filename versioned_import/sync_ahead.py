@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from versioned_import._runtime.pep508 import canonical_name
 from versioned_import.engine import Engine, Pick
 from versioned_import.progress import Reporter
-from versioned_import.store import Entry, Store
+from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile
 
 if TYPE_CHECKING:
@@ -60,13 +60,10 @@ class Ahead:
         fetching.start()
 
     def _start(self, pins: dict[str, str]) -> None:
-        from versioned_import.resolve import usable_entries
         from versioned_import.store.install import install_wheel
 
         try:
-            held = usable_entries(self._store) if os.path.isdir(self._store.root) else {}
-            wanted = {name: v for name, v in pins.items() if (name, v) not in held}
-            picks = self._engine.offered(wanted) if wanted else []
+            picks = [p for p in self._engine.offered(pins) if not self._holds(p)]
             fetched = self._engine.fetch(picks, self._directory.name, Reporter(-1))
         except Exception:  # a guess that cannot be fetched is no guess: the picks are fetched
             return
@@ -85,6 +82,11 @@ class Ahead:
                     before_publish=partial(self._verdict, _identity(f.pick)),
                 )
                 self._installs[_identity(f.pick)] = f.wheel, future
+
+    def _holds(self, guess: Pick) -> bool:
+        """Whether the store holds the entry ``guess`` would install (then the resolver's pick
+        is not missing); that entry alone is looked at, not the whole store."""
+        return os.path.isdir(self._store.entry_dir(layout.wheel_key(guess.artifact.filename)))
 
     def _verdict(self, identity: _Identity) -> None:
         self._decided.wait()
