@@ -38,10 +38,12 @@ def offered(pins: Mapping[str, str], config: PipConfig) -> list[Pick]:
     a pin with no such wheel, or whose pages cannot be read, has none."""
     from packaging.tags import sys_tags
 
-    ranks = {tag: rank for rank, tag in enumerate(sys_tags())}
     places = _places(config)
+    if not places or not pins:
+        return []
+    ranks = {tag: rank for rank, tag in enumerate(sys_tags())}
     opener = Opener(DownloadSettings.from_pip_config(config))
-    with ThreadPoolExecutor(min(_WORKERS, len(pins) or 1)) as pool:
+    with ThreadPoolExecutor(min(_WORKERS, len(pins))) as pool:
         found = pool.map(lambda pin: _offer(pin[0], pin[1], places, opener, ranks), pins.items())
         return [pick for pick in found if pick is not None]
 
