@@ -69,9 +69,9 @@ class Ahead:
             return
         busy = threading.Lock()  # one unpacks at a time, as in install_wheels
         with self._starting_lock:
-            for f in (
-                [] if self._closed else sorted(fetched, key=lambda f: os.path.getsize(f.wheel))
-            ):
+            if self._closed:  # claimed already: the caller fetches these itself
+                return
+            for f in sorted(fetched, key=lambda f: os.path.getsize(f.wheel)):
                 future = self._pool.submit(
                     install_wheel,
                     self._store,
