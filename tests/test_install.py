@@ -24,7 +24,7 @@ from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Key, Store, layout
 from versioned_import.store import install as install_module
 from versioned_import.store.bytecode import Source, compile_here
-from versioned_import.store.install import install_wheel, install_wheels
+from versioned_import.store.install import Installs, install_wheel, install_wheels
 from versioned_import.wheelbuild import record_hash
 
 _DIST_INFO = "demo-1.0.dist-info"
@@ -654,3 +654,47 @@ def test_one_install_works_at_a_time_in_a_process(
     wheels = [(str(make_wheel(f"pkg{i}", "1.0")), None) for i in range(4)]
     install_wheels(store, wheels)
     assert most == 1
+
+
+def test_installs_are_published_only_when_allowed_and_the_others_thrown_away(
+    store: Store, make_wheel: MakeWheel
+) -> None:
+    # An install may start before its caller knows it is wanted (a download of another wheel
+    # may still fail): staged whole, bytecode included, then published or thrown away.
+    allowed, withheld = str(make_wheel("allowed", "1.0")), str(make_wheel("withheld", "1.0"))
+    staged: list[str] = []
+    both_staged = threading.Barrier(3, timeout=60)
+
+    def compile(sources: Sequence[Source]) -> None:
+        compile_here(sources)
+        staged.extend(Path(source).name for source, _ in sources)
+        both_staged.wait()
+
+    with Installs(store, compile) as installs:
+        installs.add(allowed)
+        installs.add(withheld)
+        both_staged.wait()
+        assert sorted(staged) == ["__init__.py", "__init__.py"]
+        assert store.entries() == []
+        installs.publish({allowed})
+        (entry,) = installs.entries([allowed])
+
+    assert entry.name == "allowed"
+    assert [e.name for e in assert_store_sound(store)] == ["allowed"]
+    assert os.listdir(layout.staging_dir(store.root)) == []
+
+
+def test_installs_never_allowed_leave_nothing(store: Store, make_wheel: MakeWheel) -> None:
+    started = threading.Event()
+
+    def compile(sources: Sequence[Source]) -> None:
+        compile_here(sources)
+        started.set()
+
+    with pytest.raises(RuntimeError), Installs(store, compile) as installs:
+        installs.add(str(make_wheel("demo", "1.0")))
+        assert started.wait(60)
+        raise RuntimeError("a download failed")
+
+    assert store.entries() == []
+    _assert_nothing_left(store)

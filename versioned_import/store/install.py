@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from email.parser import HeaderParser
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from versioned_import.errors import StoreError, WheelError
@@ -28,9 +28,11 @@ from versioned_import.store.bytecode import Compile, Compilers, compile_here
 from versioned_import.store.unpack import Unpacked, unpack
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from installer.sources import WheelFile
 
-__all__ = ["file_digest", "install_wheel", "install_wheels"]
+__all__ = ["Installs", "file_digest", "install_wheel", "install_wheels"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -41,8 +43,8 @@ _ENCRYPTED = 0x1
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _SIGNATURES = ("RECORD.p7s", "RECORD.jws")
 """A wheel's signature files, which RECORD does not list."""
-_MAX_THREADS = 32
-"""Installs in progress at once; most of them wait for their bytecode."""
+_MAX_THREADS = 256
+"""Installs in progress at once; most of them wait for their bytecode, or to be published."""
 
 
 def install_wheel(
@@ -105,37 +107,95 @@ def install_wheels(
     by_content: Container[str] = (),
     compile: Compile | None = None,
 ) -> list[Entry]:
-    """Install many ``(wheel, source)`` at once: a thread a wheel, one working at a time, and
-    ``compile`` (by default, ``Compilers``: a worker process a core) for all their bytecode. The
-    wheels in ``by_content`` are keyed by their content (``install_wheel``). The entries, in
-    order; the first failure is raised once every install has ended (each is whole or absent)."""
+    """Install many ``(wheel, source)`` at once (``Installs``), ``compile`` (by default,
+    ``Compilers``: a worker process a core) writing all their bytecode, each entry published as
+    soon as it is whole. The wheels in ``by_content`` are keyed by their content
+    (``install_wheel``). The entries, in order; the first failure is raised once every install
+    has ended (each is whole or absent)."""
     if not wheels:
         return []
     if compile is None:
         with Compilers(min(os.cpu_count() or 1, len(wheels))) as compilers:
             return install_wheels(store, wheels, by_content, compilers.compile)
-    from concurrent.futures import ThreadPoolExecutor
+    with Installs(store, compile) as installs:
+        installs.publish()
+        # The smallest wheels start first: the workers get their first files soonest.
+        for wheel, source in sorted(wheels, key=lambda w: os.path.getsize(w[0])):
+            installs.add(wheel, source, by_content=wheel in by_content)
+        return installs.entries([wheel for wheel, _ in wheels])
 
-    # One install works at a time (Python threads that make system calls side by side hand
-    # the GIL to each other at every call: ten times the futex calls, measured), and a wheel
-    # waiting for its bytecode lets the next one work: the workers always have files to compile.
-    busy = threading.Lock()
-    # The smallest wheels start first: the workers get their first files soonest.
-    order = sorted(range(len(wheels)), key=lambda i: os.path.getsize(wheels[i][0]))
-    with ThreadPoolExecutor(min(len(wheels), _MAX_THREADS)) as pool:
-        futures = {
-            i: pool.submit(
-                install_wheel,
-                store,
-                wheels[i][0],
-                wheels[i][1],
-                compile,
-                by_content=wheels[i][0] in by_content,
-                busy=busy,
-            )
-            for i in order
-        }
-        return [futures[i].result()[0] for i in range(len(wheels))]
+
+class Installs:
+    """Installs started one by one, as their wheels arrive (a download finishing, a guess
+    fetched), on a thread each, ``compile`` writing their bytecode. None is published before
+    ``publish`` allows its wheel: a caller may start installing before it knows that all it
+    needs was fetched. A context manager: on exit the installs not allowed are thrown away, and
+    every install has ended."""
+
+    def __init__(self, store: Store, compile: Compile) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._store = store
+        self._compile = compile
+        # One install works at a time (Python threads that make system calls side by side hand
+        # the GIL to each other at every call: ten times the futex calls, measured), and a
+        # wheel waiting for its bytecode lets the next one work: the workers always have files.
+        self._busy = threading.Lock()
+        self._pool = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="vimport-install")
+        self._installs: dict[str, Future[tuple[Entry, bool]]] = {}
+        self._allowed: Container[str] = ()
+        self._decided = threading.Event()
+
+    def add(self, wheel: str, source: str | None = None, *, by_content: bool = False) -> None:
+        """Start installing ``wheel`` (each path once), as ``install_wheel`` does."""
+        self._installs[wheel] = self._pool.submit(
+            install_wheel,
+            self._store,
+            wheel,
+            source,
+            self._compile,
+            by_content=by_content,
+            busy=self._busy,
+            before_publish=partial(self._verdict, wheel),
+        )
+
+    def _verdict(self, wheel: str) -> None:
+        self._decided.wait()
+        if wheel not in self._allowed:
+            raise _Withheld
+
+    def publish(self, wheels: Container[str] | None = None) -> None:
+        """Let the installs of ``wheels`` publish their entries, and throw the others away;
+        without ``wheels``, every install, those added later too."""
+        self._allowed = _Every() if wheels is None else wheels
+        self._decided.set()
+
+    def entries(self, wheels: Sequence[str]) -> list[Entry]:
+        """The entries the installs of ``wheels`` published or found, once all have ended; the
+        first failure is raised then."""
+        futures = [self._installs[wheel] for wheel in wheels]
+        errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [f.result()[0] for f in futures]
+
+    def __enter__(self) -> Installs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._decided.is_set():
+            self.publish(())  # never allowed: the caller failed before it could
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Withheld(Exception):
+    """An install that ``Installs.publish`` did not allow: its staged entry is removed."""
+
+
+class _Every:
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
 @contextmanager
