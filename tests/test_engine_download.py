@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import pytest
 
-from versioned_import.engine import Artifact, Pick
+from versioned_import.engine import Artifact, Fetched, Pick
 from versioned_import.engine.download import (
     CredentialsRefused,
     DownloadSettings,
@@ -31,11 +31,15 @@ CONTENT = b"PK" + bytes(range(256)) * 4000  # ~1 MB: several chunks
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     """``/whole.whl`` whole; ``/short.whl`` claims its length but stops halfway; ``/flaky.whl``
-    fails with 503 on every first request of a path; ``/private.whl`` needs user:secret."""
+    fails with 503 on every first request of a path; ``/private.whl`` needs user:secret;
+    ``/late.whl`` is served once ``go`` is set (or after three seconds)."""
 
     seen: ClassVar[set[str]] = set()
+    go: ClassVar[threading.Event] = threading.Event()
 
     def do_GET(self) -> None:
+        if self.path == "/late.whl":
+            self.go.wait(3)
         if self.path == "/flaky.whl" and self.path not in self.seen:
             self.seen.add(self.path)
             self.send_error(503)
@@ -60,7 +64,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    _Handler.seen = set()
+    _Handler.seen, _Handler.go = set(), threading.Event()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -93,6 +97,22 @@ def test_paths_file_urls_and_http_are_fetched_together(tmp_path: Path, server: s
     assert [f.pick for f in fetched] == picks
     assert [Path(f.wheel).name for f in fetched] == ["a.whl", "b.whl", "whole.whl"]
     assert all(Path(f.wheel).read_bytes() == CONTENT for f in fetched)
+
+
+def test_each_wheel_is_handed_over_as_soon_as_it_is_whole(tmp_path: Path, server: str) -> None:
+    # late.whl is served only once whole.whl was handed over: at the end, it would come first.
+    handed: list[str] = []
+
+    def each(fetched: Fetched) -> None:
+        handed.append(Path(fetched.wheel).name)
+        if handed == ["whole.whl"]:
+            _Handler.go.set()
+
+    picks = [_pick(f"{server}/late.whl"), _pick(f"{server}/whole.whl")]
+    fetched = download(picks, str(tmp_path), FAST, QUIET, each)
+
+    assert handed == ["whole.whl", "late.whl"]
+    assert [Path(f.wheel).name for f in fetched] == ["late.whl", "whole.whl"]
 
 
 def test_a_file_that_is_not_the_one_the_lock_names_is_an_error(tmp_path: Path, server: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from versioned_import.engine import Artifact, Pick
+from versioned_import.engine import Artifact, Fetched, Pick
 from versioned_import.engine.pip import PipEngine
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import PackageIndexError
@@ -73,18 +74,27 @@ def test_a_server_that_refuses_the_credentials_known_here_is_left_to_pip(
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/alpha-1.0-py3-none-any.whl"
     handed: list[list[str]] = []
+    built: list[Fetched] = []
 
-    def by_pip(picks: list[Pick], *args: object) -> list[object]:
+    def by_pip(picks: list[Pick], config: object, directory: str, *args: object) -> list[Fetched]:
         handed.append([p.name for p in picks])
-        return []
+        built.extend(Fetched(p, os.path.join(directory, p.artifact.filename)) for p in picks)
+        return built
 
     monkeypatch.setattr("versioned_import.engine.pip._build_wheels", by_pip)
+    each: list[Fetched] = []
     try:
-        PipEngine(PipConfig({"retries": "0"})).fetch(
-            [Pick("alpha", "1.0", Artifact(url, "0" * 64, None, True))], str(tmp_path), QUIET
+        fetched = PipEngine(PipConfig({"retries": "0"})).fetch(
+            [Pick("alpha", "1.0", Artifact(url, "0" * 64, None, True))],
+            str(tmp_path),
+            QUIET,
+            each.append,
         )
     finally:
         httpd.shutdown()
         httpd.server_close()
 
     assert handed == [["alpha"]]
+    assert each == fetched == built
+    # A directory of pip's own: what was downloaded before the refusal may be installing.
+    assert Path(fetched[0].wheel).parent.parent == tmp_path

@@ -8,7 +8,7 @@ fetch, a ``Pick`` a distribution chosen at an exact version with the file to ins
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -71,8 +71,16 @@ class Engine(Protocol):
         (canonical name to version, from a lock) are kept wherever they still satisfy."""
         ...
 
-    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
-        """Download (and build, for sdists) exactly ``picks`` into ``directory``, hash-checked."""
+    def fetch(
+        self,
+        picks: Sequence[Pick],
+        directory: str,
+        reporter: Reporter,
+        each: Callable[[Fetched], object] | None = None,
+    ) -> list[Fetched]:
+        """Download (and build, for sdists) exactly ``picks`` into ``directory``, hash-checked;
+        ``each`` gets every wheel as soon as it is whole, before this returns (a wheel fetched
+        twice, as when pip takes over, is handed over twice)."""
         ...
 
     def offered(self, pins: Mapping[str, str]) -> list[Pick]:

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.client import HTTPException
@@ -76,16 +76,28 @@ def can_download(pick: Pick) -> bool:
 
 
 def download(
-    picks: Sequence[Pick], directory: str, settings: DownloadSettings, reporter: Reporter
+    picks: Sequence[Pick],
+    directory: str,
+    settings: DownloadSettings,
+    reporter: Reporter,
+    each: Callable[[Fetched], object] | None = None,
 ) -> list[Fetched]:
     """Fetch the wheels of ``picks`` into ``directory``, each checked against its sha256 (and
-    size, when known) as it streams; the first failure is raised once every download stopped."""
+    size, when known) as it streams, and handed to ``each`` as soon as it is whole; the first
+    failure is raised once every download stopped."""
     if not picks:
         return []
     reporter.step(f"Downloading {count(len(picks), 'wheel')}")
     opener = Opener(settings)
+
+    def fetch(pick: Pick) -> str:
+        wheel = _fetch(pick, directory, opener)
+        if each is not None:
+            each(Fetched(pick, wheel))
+        return wheel
+
     with ThreadPoolExecutor(min(_WORKERS, len(picks))) as pool:
-        futures = [pool.submit(_fetch, pick, directory, opener) for pick in picks]
+        futures = [pool.submit(fetch, pick) for pick in picks]
         errors = [f.exception() for f in futures]
     for error in errors:
         if error is not None:

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from versioned_import.engine import Fetched, Pick
 from versioned_import.engine.lockfile import resolved_picks
@@ -73,8 +73,14 @@ class PipEngine:
             with open(lock, encoding="utf-8") as f:
                 return resolved_picks(f.read(), "pip lock")
 
-    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
-        return fetch(picks, self.config, directory, reporter)
+    def fetch(
+        self,
+        picks: Sequence[Pick],
+        directory: str,
+        reporter: Reporter,
+        each: Callable[[Fetched], object] | None = None,
+    ) -> list[Fetched]:
+        return fetch(picks, self.config, directory, reporter, each)
 
     def offered(self, pins: Mapping[str, str]) -> list[Pick]:
         from versioned_import.engine.offers import offered
@@ -86,11 +92,16 @@ class PipEngine:
 
 
 def fetch(
-    picks: Sequence[Pick], config: PipConfig, directory: str, reporter: Reporter
+    picks: Sequence[Pick],
+    config: PipConfig,
+    directory: str,
+    reporter: Reporter,
+    each: Callable[[Fetched], object] | None = None,
 ) -> list[Fetched]:
     """What every engine does once it has picks: the wheels downloaded here, hash-checked, with
     ``config``'s network settings; the sdists built into wheels by one ``pip wheel``, and
-    everything by pip when a server refuses the credentials known here (pip asks keyring)."""
+    everything by pip when a server refuses the credentials known here (pip asks keyring).
+    ``each`` gets every wheel as soon as it is whole (``Engine.fetch``)."""
     # Imported here: ssl and urllib (~25 ms) are not needed to resolve, and a sync imports them
     # while the resolver runs (``sync._import_meanwhile``).
     from versioned_import.engine.download import (
@@ -100,13 +111,20 @@ def fetch(
         download,
     )
 
+    settings = DownloadSettings.from_pip_config(config)
     wheels = [p for p in picks if can_download(p)]
     try:
-        fetched = download(wheels, directory, DownloadSettings.from_pip_config(config), reporter)
+        fetched = download(wheels, directory, settings, reporter, each)
+        rest = [p for p in picks if not can_download(p)]
     except CredentialsRefused:
-        return _build_wheels(picks, config, directory, reporter)
-    sdists = [p for p in picks if not can_download(p)]
-    return fetched + _build_wheels(sdists, config, directory, reporter)
+        # pip fetches all of them then, into a directory of its own: the wheels downloaded
+        # here may be installing already.
+        fetched, rest, directory = [], list(picks), tempfile.mkdtemp(dir=directory)
+    built = _build_wheels(rest, config, directory, reporter)
+    if each is not None:
+        for wheel in built:
+            each(wheel)
+    return fetched + built
 
 
 def child_environment(config: PipConfig | None = None) -> dict[str, str]:
