@@ -4,6 +4,7 @@ test runs with each engine (``VIMPORT_ENGINE=pip`` and ``uv``), which read that 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import os
@@ -11,10 +12,11 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.util import cache_from_source
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from packaging.pylock import Pylock
@@ -370,6 +372,22 @@ def test_a_foreign_lock_that_does_not_cover_the_manifest_is_one_error(
     assert stored(store) == set()
 
 
+def _lock_from(project: Path, server: str, index_dir: Path) -> None:
+    """A lock another tool wrote of alpha 1.0 and beta 1.0, both at ``server``."""
+    packages = []
+    for name in ("alpha", "beta"):
+        wheel = wheel_file(index_dir, name, "1.0")
+        packages += [
+            "[[packages]]",
+            f'name = "{name}"',
+            'version = "1.0"',
+            f'wheels = [{{ url = "{server}/{wheel.name}", '
+            f'hashes = {{ sha256 = "{sha256(wheel)}" }} }}]',
+        ]
+    lock = project / "pylock.toml"
+    lock.write_text('lock-version = "1.0"\ncreated-by = "t"\n' + "\n".join(packages) + "\n")
+
+
 class _CutShort(http.server.BaseHTTPRequestHandler):
     """Serves any wheel of the index directory, but closes the connection halfway through."""
 
@@ -386,14 +404,23 @@ class _CutShort(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A local HTTP server with ``handler``; its URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.fixture
 def cut_short_server(index_dir: Path) -> Iterator[str]:
     _CutShort.directory = index_dir
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with _serving(_CutShort) as url:
+        yield url
 
 
 def test_a_download_cut_off_midway_is_one_error_and_the_store_is_as_it_was(
@@ -406,18 +433,7 @@ def test_a_download_cut_off_midway_is_one_error_and_the_store_is_as_it_was(
 ) -> None:
     install_wheel(store, str(wheel_file(index_dir, "gamma", "1.0")))
     project = make_project("app", ["alpha"])
-    packages = []
-    for name in ("alpha", "beta"):
-        wheel = wheel_file(index_dir, name, "1.0")
-        packages += [
-            "[[packages]]",
-            f'name = "{name}"',
-            'version = "1.0"',
-            f'wheels = [{{ url = "{cut_short_server}/{wheel.name}", '
-            f'hashes = {{ sha256 = "{sha256(wheel)}" }} }}]',
-        ]
-    lock = project / "pylock.toml"
-    lock.write_text('lock-version = "1.0"\ncreated-by = "t"\n' + "\n".join(packages) + "\n")
+    _lock_from(project, cut_short_server, index_dir)
     monkeypatch.setenv("PIP_RETRIES", "1")
 
     assert sync(str(project)) == 1
@@ -426,6 +442,78 @@ def test_a_download_cut_off_midway_is_one_error_and_the_store_is_as_it_was(
     assert message.startswith("alpha 1.0: could not download http://127.0.0.1:"), message
     assert "the connection closed after" in message
     assert stored(store) == {("gamma", "1.0")}
+
+
+class _Gated(http.server.BaseHTTPRequestHandler):
+    """Serves the wheels of the index directory; the ``gated`` one only once ``ready()`` holds
+    (or after ten seconds), whole, or cut off halfway if ``cut``; ``opened`` records, for each
+    request of it, whether ``ready()`` held."""
+
+    directory: ClassVar[Path] = Path()
+    gated: ClassVar[str] = ""
+    cut: ClassVar[bool] = False
+    ready: ClassVar[Callable[[], bool]] = staticmethod(lambda: True)
+    opened: ClassVar[list[bool]] = []
+
+    def do_GET(self) -> None:
+        name = self.path.lstrip("/")
+        content = (_Gated.directory / name).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if name == _Gated.gated:
+            deadline = time.monotonic() + 10
+            while not _Gated.ready() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            _Gated.opened.append(_Gated.ready())
+            content = content[: len(content) // 2] if _Gated.cut else content
+        self.wfile.write(content)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def gated_server(index_dir: Path, store: Store) -> Iterator[str]:
+    """beta 1.0's wheel is served only once a wheel is staged with its bytecode."""
+    _Gated.directory, _Gated.gated = index_dir, wheel_file(index_dir, "beta", "1.0").name
+    _Gated.ready = staticmethod(lambda: BYTECODE in staged_files(store))
+    _Gated.opened, _Gated.cut = [], False
+    with _serving(_Gated) as url:
+        yield url
+
+
+def test_a_wheel_installs_while_the_others_still_download(
+    make_project: MakeProject, store: Store, index_dir: Path, gated_server: str
+) -> None:
+    project = make_project("app", ["alpha"])
+    _lock_from(project, gated_server, index_dir)
+
+    assert sync(str(project)) == 0
+
+    assert _Gated.opened == [True]  # alpha was staged, bytecode and all, while beta downloaded
+    assert stored(store) == {("alpha", "1.0"), ("beta", "1.0")}
+
+
+def test_a_wheel_staged_before_a_download_fails_is_not_published(
+    make_project: MakeProject,
+    store: Store,
+    index_dir: Path,
+    gated_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+) -> None:
+    _Gated.cut = True
+    project = make_project("app", ["alpha"])
+    _lock_from(project, gated_server, index_dir)
+    monkeypatch.setenv("PIP_RETRIES", "0")
+
+    assert sync(str(project)) == 1
+
+    assert "beta 1.0: could not download" in one_error_line(capsys)
+    assert _Gated.opened == [True]
+    assert stored(store) == set()
+    assert staged_files(store) == []
 
 
 @pytest.mark.parametrize("engine", ["uv"])
@@ -765,9 +853,9 @@ def test_exact_pins_are_unpacked_and_compiled_while_the_resolver_runs(
             eventually(lambda: BYTECODE in staged_files(store))
             return resolve(*args, **kwargs)
 
-        def recorded(picks: Sequence[Pick], *args: Any) -> list[Fetched]:
+        def recorded(picks: Sequence[Pick], *args: Any, **kwargs: Any) -> list[Fetched]:
             fetched.extend(p.name for p in picks)
-            return fetch(picks, *args)
+            return fetch(picks, *args, **kwargs)
 
         monkeypatch.setattr(engine, "resolve", waiting)
         monkeypatch.setattr(engine, "fetch", recorded)

@@ -41,10 +41,16 @@ class Guessing(PipEngine):
         self.asked.append(dict(pins))
         return self.guesses
 
-    def fetch(self, picks: Sequence[Pick], directory: str, reporter: Reporter) -> list[Fetched]:
+    def fetch(
+        self,
+        picks: Sequence[Pick],
+        directory: str,
+        reporter: Reporter,
+        each: Callable[[Fetched], object] | None = None,
+    ) -> list[Fetched]:
         self.fetching.append([p.name for p in picks])
         try:
-            return super().fetch(picks, directory, reporter)
+            return super().fetch(picks, directory, reporter, each)
         finally:
             self.fetched.set()
 
@@ -151,7 +157,7 @@ def test_a_picked_wheel_that_does_not_install_fails_as_any_other_would(
     alpha = pick(broken, "alpha", "1.0")
 
     with Ahead(store, Guessing([alpha]), compilers.compile, {"alpha": "1.0"}) as ahead:
-        eventually(lambda: bool(ahead._installs))  # fetched, its install started
+        eventually(lambda: bool(ahead._wheels))  # fetched, its install started
         ahead.claim([alpha])
         ahead.publish()
         with pytest.raises(WheelError, match=r"alpha-1\.0-py3-none-any\.whl"):

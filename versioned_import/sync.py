@@ -2,7 +2,8 @@
 
 A fresh lock whose packages are all in the store means there is nothing to do, with no network.
 A lock another tool wrote is installed exactly as it lists, hash-checked, without resolving.
-Everything is fetched before anything is installed, so an index error leaves the store as it was.
+Each wheel is installed in staging as soon as it is fetched, and nothing is published before
+everything is fetched, so an index error leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -484,34 +485,50 @@ def _fetch_and_install(
     ahead: Ahead | None = None,
 ) -> list[Entry]:
     """Fetch ``packages`` (those in ``built``, by wheel sha256, are built already; those
-    ``ahead`` installed are only published), then install them all: a wheel from local files by
-    its content, an index one by its name; bytecode by ``compilers`` (None: workers of the
-    install's own)."""
-    from versioned_import.store.install import install_wheels
+    ``ahead`` installed are only published) and install them: a wheel from local files by its
+    content, an index one by its name; bytecode by ``compilers`` (None: workers of its own).
+    Each install starts as soon as its wheel is fetched, and none is published before every
+    wheel was fetched: a failed download leaves the store as it was."""
+    from versioned_import.store.install import Installs
 
     if not packages:
         return []
     built = built or {}
     claimed = ahead.claim(packages) if ahead else {}
-    with tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory:
-        to_fetch = [p for p in packages
-                    if p.artifact.built_sha256 not in built and p not in claimed]  # fmt: skip
-        fetched = engine.fetch(to_fetch, directory, reporter)
-        fetched += [Fetched(p, built[p.artifact.built_sha256]) for p in packages
-                    if p.artifact.built_sha256 in built]  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory(prefix="vimport-fetch-") as directory,
+        _workers(compilers, len(packages)) as workers,
+        Installs(store, workers.compile) as installs,
+    ):
+        local = [Fetched(p, built[p.artifact.built_sha256]) for p in packages
+                 if p.artifact.built_sha256 in built]  # fmt: skip
+        for f in local:
+            installs.add(f.wheel, f.pick.artifact.location, by_content=True)
+        # The smallest first, as they are known: the workers get their first files soonest.
+        to_fetch = sorted((p for p in packages if p.artifact.built_sha256 not in built
+                           and p not in claimed), key=lambda p: p.artifact.size or 0)  # fmt: skip
+        fetched = engine.fetch(
+            to_fetch,
+            directory,
+            reporter,
+            lambda f: installs.add(f.wheel, f.pick.artifact.location),
+        )
         for f in [*fetched, *(Fetched(p, wheel) for p, wheel in claimed.items())]:
             if not f.pick.artifact.built_sha256:
                 _check_not_another_build(store, f.wheel, f.pick)
-        reporter.step(f"Installing {count(len(fetched) + len(claimed), 'package')}")
+        reporter.step(f"Installing {count(len(local) + len(fetched) + len(claimed), 'package')}")
+        installs.publish()
         if ahead:
             ahead.publish()
-        local = {f.wheel for f in fetched if f.pick.artifact.built_sha256}
-        wheels = [(f.wheel, f.pick.artifact.location) for f in fetched]
-        compile = compilers.compile if compilers else None
-        installed = install_wheels(store, wheels, by_content=local, compile=compile)
+        installed = installs.entries([f.wheel for f in [*local, *fetched]])
         installed += ahead.entries(list(claimed)) if ahead else []
     reporter.done(f"Installed {count(len(installed), 'package')} into {store.root}")
     return installed
+
+
+def _workers(compilers: Compilers | None, wheels: int) -> AbstractContextManager[Compilers]:
+    """``compilers``, or bytecode workers of their own for ``wheels`` wheels."""
+    return nullcontext(compilers) if compilers else Compilers(min(os.cpu_count() or 1, wheels))
 
 
 def _check_not_another_build(store: Store, wheel: str, pick: Pick) -> None:

@@ -10,16 +10,15 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from versioned_import._runtime.pep508 import canonical_name
-from versioned_import.engine import Engine, Pick
+from versioned_import.engine import Engine, Fetched, Pick
 from versioned_import.progress import Reporter
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile
+from versioned_import.store.install import Installs
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -28,95 +27,65 @@ __all__ = ["Ahead", "exact_pins"]
 
 _Identity = tuple[str, str]
 """A file as a resolver names it: its location and sha256."""
-_MAX_THREADS = 32
-"""As for ``install_wheels``: most installs wait for their bytecode."""
-
-
-class _NotPicked(Exception):
-    """The resolver picked another file, or nothing is published: the staged entry goes."""
 
 
 class Ahead:
-    """Installs of the offered wheels, started on threads of their own once fetched; ``claim``
-    says which of the picks they hold, ``publish`` lets those be published. A context manager:
-    on exit every install not published is thrown away, and every install has ended."""
+    """Installs of the offered wheels (``Installs``), each started as soon as it is fetched;
+    ``claim`` says which of the picks they hold, ``publish`` lets those be published. A context
+    manager: on exit every install not published is thrown away, and every install has ended."""
 
     def __init__(self, store: Store, engine: Engine, compile: Compile, pins: Mapping[str, str]):
         self._store = store
         self._engine = engine
-        self._compile = compile
         # The thread that fetches may outlive this object (a page or a download that hangs):
         # whatever it still writes here once the directory is gone fails, and is no guess.
         self._directory = tempfile.TemporaryDirectory(
             prefix="vimport-ahead-", ignore_cleanup_errors=True
         )
-        self._installs: dict[_Identity, tuple[str, Future[tuple[Entry, bool]]]] = {}
+        self._installs = Installs(store, compile)
+        self._wheels: dict[_Identity, str] = {}
+        self._claimed: set[str] = set()
         self._closed = False  # set by claim: what is not fetched by then is not installed
-        self._starting_lock = threading.Lock()
-        self._claimed: set[_Identity] = set()
-        self._decided = threading.Event()
-        self._pool = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="vimport-ahead")
+        self._arriving = threading.Lock()
         fetching = threading.Thread(target=self._start, args=(dict(pins),), daemon=True)
         fetching.start()
 
     def _start(self, pins: dict[str, str]) -> None:
-        from versioned_import.store.install import install_wheel
-
         try:
             picks = [p for p in self._engine.offered(pins) if not self._holds(p)]
-            fetched = self._engine.fetch(picks, self._directory.name, Reporter(-1))
+            self._engine.fetch(picks, self._directory.name, Reporter(-1), self._arrived)
         except Exception:  # a guess that cannot be fetched is no guess: the picks are fetched
             return
-        busy = threading.Lock()  # one unpacks at a time, as in install_wheels
-        with self._starting_lock:
-            if self._closed:  # claimed already: the caller fetches these itself
-                return
-            for f in sorted(fetched, key=lambda f: os.path.getsize(f.wheel)):
-                future = self._pool.submit(
-                    install_wheel,
-                    self._store,
-                    f.wheel,
-                    f.pick.artifact.location,
-                    self._compile,
-                    busy=busy,
-                    before_publish=partial(self._verdict, _identity(f.pick)),
-                )
-                self._installs[_identity(f.pick)] = f.wheel, future
 
     def _holds(self, guess: Pick) -> bool:
         """Whether the store holds the entry ``guess`` would install (then the resolver's pick
         is not missing); that entry alone is looked at, not the whole store."""
         return os.path.isdir(self._store.entry_dir(layout.wheel_key(guess.artifact.filename)))
 
-    def _verdict(self, identity: _Identity) -> None:
-        self._decided.wait()
-        if identity not in self._claimed:
-            raise _NotPicked
+    def _arrived(self, fetched: Fetched) -> None:
+        with self._arriving:
+            if not self._closed:  # claimed already: the caller fetches it itself
+                self._installs.add(fetched.wheel, fetched.pick.artifact.location)
+                self._wheels[_identity(fetched.pick)] = fetched.wheel
 
     def claim(self, picks: Iterable[Pick]) -> dict[Pick, str]:
         """The ``picks`` installed ahead, each with its wheel (the resolver's pick is checked
         against it as a fetched wheel would be); the others will be thrown away. What is still
         being fetched is not waited for: the caller fetches it as it would have."""
-        with self._starting_lock:
+        with self._arriving:
             self._closed = True
-        claimed = {p: self._installs[_identity(p)][0] for p in picks
-                   if _identity(p) in self._installs}  # fmt: skip
-        self._claimed = {_identity(p) for p in claimed}
+        claimed = {p: self._wheels[_identity(p)] for p in picks if _identity(p) in self._wheels}
+        self._claimed = set(claimed.values())
         return claimed
 
     def publish(self) -> None:
-        """Let the claimed installs publish their entries, and the others end."""
-        self._decided.set()
+        """Let the claimed installs publish their entries, and throw the others away."""
+        self._installs.publish(self._claimed)
 
     def entries(self, picks: Sequence[Pick]) -> list[Entry]:
         """The entries of claimed ``picks``, once all have ended; the first failure is raised
         then (a claimed wheel that does not install fails the sync as any other would)."""
-        futures = [self._installs[_identity(p)][1] for p in picks]
-        errors = [f.exception() for f in futures]
-        for error in errors:
-            if error is not None:
-                raise error
-        return [f.result()[0] for f in futures]
+        return self._installs.entries([self._wheels[_identity(p)] for p in picks])
 
     def __enter__(self) -> Ahead:
         return self
@@ -127,12 +96,9 @@ class Ahead:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        with self._starting_lock:
+        with self._arriving:
             self._closed = True
-        if not self._decided.is_set():
-            self._claimed = set()  # never published: the sync failed before it could
-        self._decided.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._installs.__exit__(kind, error, traceback)
         self._directory.cleanup()
 
 
