@@ -21,10 +21,10 @@ import pytest
 from tests.conftest import MakeWheel
 from tests.storecheck import assert_store_sound, snapshot, staging_leftovers
 from versioned_import.errors import StoreError, WheelError
-from versioned_import.store import Key, Store, layout
+from versioned_import.store import Entry, Key, Store, layout
 from versioned_import.store import install as install_module
-from versioned_import.store.bytecode import Source, compile_here
-from versioned_import.store.install import Installs, install_wheel, install_wheels
+from versioned_import.store.bytecode import Compile, Compilers, Source, compile_here
+from versioned_import.store.install import Installs, install_wheel
 from versioned_import.wheelbuild import record_hash
 
 _DIST_INFO = "demo-1.0.dist-info"
@@ -63,6 +63,21 @@ def _assert_nothing_left(store: Store) -> None:
     assert store.entries() == []
     staging = layout.staging_dir(store.root)
     assert not os.path.isdir(staging) or os.listdir(staging) == []
+
+
+def install_wheels(
+    store: Store, wheels: Sequence[Path], compile: Compile | None = None
+) -> list[Entry]:
+    """``wheels`` installed at once (``Installs``), each published as soon as it is whole; the
+    bytecode by ``compile``, by default two workers."""
+    if compile is None:
+        with Compilers(2) as workers:
+            return install_wheels(store, wheels, workers.compile)
+    with Installs(store, compile) as installs:
+        installs.publish()
+        for wheel in wheels:
+            installs.add(str(wheel))
+        return installs.entries([str(w) for w in wheels])
 
 
 @pytest.fixture
@@ -586,7 +601,7 @@ def test_an_entry_is_readable_by_all_and_writable_by_none_whatever_the_umask(
 
 def test_many_wheels_install_at_once_with_bytecode(store: Store, make_wheel: MakeWheel) -> None:
     wheels = [make_wheel(f"pkg{i}", "1.0", {f"pkg{i}/__init__.py": f"N = {i}\n"}) for i in range(5)]
-    entries = install_wheels(store, [(str(w), None) for w in wheels])
+    entries = install_wheels(store, wheels)
     assert [e.name for e in entries] == [f"pkg{i}" for i in range(5)]
     for i, entry in enumerate(entries):
         source = Path(entry.site_dir, f"pkg{i}", "__init__.py")
@@ -599,7 +614,7 @@ def test_a_failing_install_among_many_raises_and_the_others_are_whole(
     good = make_wheel("good", "1.0")
     bad = _rewrite(make_wheel("demo", "1.0"), {"demo/__init__.py": b"changed"}, fix_record=False)
     with pytest.raises(WheelError, match="didn't match RECORD"):
-        install_wheels(store, [(str(good), None), (str(bad), None)])
+        install_wheels(store, [good, bad])
     assert [e.name for e in assert_store_sound(store)] == ["good"]
 
 
@@ -625,8 +640,8 @@ def test_wheels_unpack_while_earlier_ones_wait_for_their_bytecode(
         all_unpacked.wait()
         compile_here(sources)
 
-    wheels = [(str(make_wheel(f"pkg{i}", "1.0")), None) for i in range(count)]
-    entries = install_wheels(store, wheels, compile=compile)
+    wheels = [make_wheel(f"pkg{i}", "1.0") for i in range(count)]
+    entries = install_wheels(store, wheels, compile)
     assert [e.name for e in entries] == [f"pkg{i}" for i in range(count)]
 
 
@@ -651,8 +666,7 @@ def test_one_install_works_at_a_time_in_a_process(
                 working -= 1
 
     monkeypatch.setattr(install_module, "_install_into", counting)
-    wheels = [(str(make_wheel(f"pkg{i}", "1.0")), None) for i in range(4)]
-    install_wheels(store, wheels)
+    install_wheels(store, [make_wheel(f"pkg{i}", "1.0") for i in range(4)])
     assert most == 1
 
 

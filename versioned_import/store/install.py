@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
-from versioned_import.store.bytecode import Compile, Compilers, compile_here
+from versioned_import.store.bytecode import Compile, compile_here
 from versioned_import.store.unpack import Unpacked, unpack
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from installer.sources import WheelFile
 
-__all__ = ["Installs", "file_digest", "install_wheel", "install_wheels"]
+__all__ = ["Installs", "file_digest", "install_wheel"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -99,30 +99,6 @@ def install_wheel(
             "was added; make room on the store's file system and install again"
         ) from exc
     return Entry.read(store.entry_dir(key)), addition is not None and addition.published
-
-
-def install_wheels(
-    store: Store,
-    wheels: Sequence[tuple[str, str | None]],
-    by_content: Container[str] = (),
-    compile: Compile | None = None,
-) -> list[Entry]:
-    """Install many ``(wheel, source)`` at once (``Installs``), ``compile`` (by default,
-    ``Compilers``: a worker process a core) writing all their bytecode, each entry published as
-    soon as it is whole. The wheels in ``by_content`` are keyed by their content
-    (``install_wheel``). The entries, in order; the first failure is raised once every install
-    has ended (each is whole or absent)."""
-    if not wheels:
-        return []
-    if compile is None:
-        with Compilers(min(os.cpu_count() or 1, len(wheels))) as compilers:
-            return install_wheels(store, wheels, by_content, compilers.compile)
-    with Installs(store, compile) as installs:
-        installs.publish()
-        # The smallest wheels start first: the workers get their first files soonest.
-        for wheel, source in sorted(wheels, key=lambda w: os.path.getsize(w[0])):
-            installs.add(wheel, source, by_content=wheel in by_content)
-        return installs.entries([wheel for wheel, _ in wheels])
 
 
 class Installs:
