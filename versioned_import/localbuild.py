@@ -19,13 +19,13 @@ from email.parser import HeaderParser
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from versioned_import._runtime.fs import file_digest
 from versioned_import.engine import Artifact, Engine, Pick
 from versioned_import.errors import LocalSourceError, ManifestError, VersionedImportError
 from versioned_import.progress import Reporter, count
 from versioned_import.project import Manifest
 from versioned_import.project.manifest import load_toml
 from versioned_import.project.sources import LocalSource, read_uv_sources, take_file_references
-from versioned_import.store.install import file_digest
 
 __all__ = ["Built", "build_local_sources"]
 

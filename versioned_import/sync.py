@@ -534,7 +534,7 @@ def _workers(compilers: Compilers | None, wheels: int) -> AbstractContextManager
 def _check_not_another_build(store: Store, wheel: str, pick: Pick) -> None:
     """An index wheel whose entry exists with other content would be "already present" while
     the lock names this file: the old code would run. Refuse, naming both."""
-    from versioned_import.store.install import file_digest
+    from versioned_import._runtime.fs import file_digest
 
     path = store.entry_dir(layout.wheel_key(wheel))
     if not os.path.isdir(path):

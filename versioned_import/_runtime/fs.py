@@ -7,7 +7,7 @@ every interpreter start.
 
 import os
 
-__all__ = ["DIR_MODE", "FILE_MODE", "make_dirs", "sha256_hex", "write_atomic"]
+__all__ = ["DIR_MODE", "FILE_MODE", "file_digest", "make_dirs", "sha256_hex", "write_atomic"]
 
 DIR_MODE = 0o755
 FILE_MODE = 0o644
@@ -48,6 +48,17 @@ def write_atomic(path: str, data: bytes, mode: int = FILE_MODE, *, durable: bool
         except OSError:
             pass
         raise
+
+
+def file_digest(path: str, algorithm: str = "sha256") -> bytes:
+    """The digest of the file at ``path``, read a block at a time (wheels can be large)."""
+    import hashlib  # not at start-up: see sha256_hex
+
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
 
 
 def sha256_hex(data: bytes) -> str:

@@ -29,7 +29,14 @@ from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
 
-__all__ = ["CredentialsRefused", "DownloadSettings", "Opener", "can_download", "download"]
+__all__ = [
+    "CredentialsRefused",
+    "DownloadSettings",
+    "Opener",
+    "can_download",
+    "download",
+    "local_path",
+]
 
 _CHUNK = 256 * 1024
 _WORKERS = 8
@@ -73,6 +80,11 @@ def can_download(pick: Pick) -> bool:
     location = pick.artifact.location
     scheme = urllib.parse.urlsplit(location).scheme if "://" in location else "file"
     return pick.artifact.is_wheel and scheme in ("file", "http", "https")
+
+
+def local_path(url: str) -> str:
+    """The path a ``file:`` URL names."""
+    return urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
 
 
 def download(
@@ -193,7 +205,7 @@ def _fetch(pick: Pick, directory: str, opener: Opener) -> str:
     if "://" not in location or location.startswith("file:"):
         path = location
         if "://" in location:
-            path = urllib.request.url2pathname(urllib.parse.urlsplit(location).path)
+            path = local_path(location)
         try:
             with open(path, "rb") as source:
                 _copy_checked(pick, source, target, None)

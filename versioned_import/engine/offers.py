@@ -11,7 +11,6 @@ find-links alone, and the resolver alone asks the default index.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.parse
 import urllib.request
@@ -21,8 +20,9 @@ from html.parser import HTMLParser
 from http.client import HTTPException
 from typing import TYPE_CHECKING
 
+from versioned_import._runtime.fs import file_digest
 from versioned_import.engine import Artifact, Pick
-from versioned_import.engine.download import DownloadSettings, Opener
+from versioned_import.engine.download import DownloadSettings, Opener, local_path
 from versioned_import.engine.pipconfig import PipConfig
 
 if TYPE_CHECKING:
@@ -96,14 +96,10 @@ def _local_sha256(url: str) -> str:
     """A local file's sha256, which a directory listing does not give; nothing for others."""
     if not url.startswith("file:"):
         return ""
-    digest = hashlib.sha256()
     try:
-        with open(urllib.request.url2pathname(urllib.parse.urlsplit(url).path), "rb") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
+        return file_digest(local_path(url)).hex()
     except OSError:
         return ""
-    return digest.hexdigest()
 
 
 def _filename(url: str) -> str:
@@ -136,7 +132,7 @@ def _links(place: str, opener: Opener) -> list[str]:
         response, _ = opener.open(place)
         with response:
             return _anchors(response.read().decode("utf-8"), place)
-    path = urllib.request.url2pathname(urllib.parse.urlsplit(place).path)
+    path = local_path(place)
     page = os.path.join(path, "index.html")
     if os.path.isfile(page):
         with open(page, encoding="utf-8") as f:

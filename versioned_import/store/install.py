@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import errno
-import hashlib
 import os
 import posixpath
 import stat
@@ -22,6 +21,7 @@ from email.parser import HeaderParser
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
+from versioned_import._runtime.fs import file_digest
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile, compile_here
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from installer.sources import WheelFile
 
-__all__ = ["Installs", "file_digest", "install_wheel"]
+__all__ = ["Installs", "install_wheel"]
 
 _SUPPORTED_WHEEL_MAJOR = 1
 _EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -429,12 +429,3 @@ def _normalized(version: str) -> str:
     from packaging.version import Version
 
     return str(Version(version))
-
-
-def file_digest(path: str, algorithm: str = "sha256") -> bytes:
-    """The digest of the file at ``path``, read a block at a time (wheels can be large)."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()

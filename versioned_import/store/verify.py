@@ -33,9 +33,10 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from versioned_import._runtime.fs import file_digest
 from versioned_import.errors import StoreError, VersionedImportError
 from versioned_import.store import Entry, Store, layout
-from versioned_import.store.install import file_digest, install_wheel
+from versioned_import.store.install import install_wheel
 from versioned_import.store.layout import Key
 
 __all__ = ["Fetch", "Fixed", "Problem", "Report", "fix", "verify_entry", "verify_store"]
