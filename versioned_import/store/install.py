@@ -15,8 +15,8 @@ import stat
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Container, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Container, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from email.parser import HeaderParser
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from versioned_import._runtime.fs import file_digest
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile, compile_here
+from versioned_import.store.turns import Turns, order
 from versioned_import.store.unpack import Unpacked, unpack
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def install_wheel(
     compile: Compile = compile_here,
     *,
     by_content: bool = False,
-    busy: threading.Lock | None = None,
+    turns: Turns | None = None,
     before_publish: Callable[[], object] | None = None,
 ) -> tuple[Entry, bool]:
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
@@ -62,10 +63,9 @@ def install_wheel(
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
     ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
     processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
-    (``layout.content_key``), for wheels built from local files. ``busy`` is held while this
-    install works in this process, and released while it waits for its bytecode.
-    ``before_publish`` is called, with ``busy`` released, once the entry is staged whole; what
-    it raises stops the install, and nothing is published.
+    (``layout.content_key``), for wheels built from local files. With ``turns``, the wheel is
+    unpacked in its turn among the installs sharing them. ``before_publish`` is called once the
+    entry is staged whole; what it raises stops the install, and nothing is published.
     """
     from packaging.utils import canonicalize_name
 
@@ -77,20 +77,19 @@ def install_wheel(
     if by_content:
         key = layout.content_key(key, file_digest(wheel).hex())
     try:
-        with busy or nullcontext(), store.adding(key) as addition:
+        with store.adding(key) as addition:
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
-                entry, sources = _install_into(wheel, addition.path, tag, origin)
+                entry, sources = _install_into(wheel, addition.path, tag, origin, turns)
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
                         wheel,
                         f"METADATA says {entry.name} {entry.version}, the file name says "
                         f"{key.name} {key.version}; rebuild the wheel",
                     )
-                with _released(busy):
-                    compile(_sources(sources, addition.path, store.entry_dir(key)))
-                    if before_publish is not None:
-                        before_publish()
+                compile(_sources(sources, addition.path, store.entry_dir(key)))
+                if before_publish is not None:
+                    before_publish()
     except OSError as exc:
         if exc.errno not in _STORE_FULL:
             raise
@@ -113,10 +112,8 @@ class Installs:
 
         self._store = store
         self._compile = compile
-        # One install works at a time (Python threads that make system calls side by side hand
-        # the GIL to each other at every call: ten times the futex calls, measured), and a
-        # wheel waiting for its bytecode lets the next one work: the workers always have files.
-        self._busy = threading.Lock()
+        # A wheel waiting for its bytecode lets the next one unpack: the workers have files.
+        self._turns = Turns()
         self._pool = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="vimport-install")
         self._installs: dict[str, Future[tuple[Entry, bool]]] = {}
         self._allowed: Container[str] = ()
@@ -131,7 +128,7 @@ class Installs:
             source,
             self._compile,
             by_content=by_content,
-            busy=self._busy,
+            turns=self._turns,
             before_publish=partial(self._verdict, wheel),
         )
 
@@ -174,18 +171,6 @@ class _Every:
         return True
 
 
-@contextmanager
-def _released(lock: threading.Lock | None) -> Iterator[None]:
-    if lock is None:
-        yield
-        return
-    lock.release()
-    try:
-        yield
-    finally:
-        lock.acquire()
-
-
 def _sources(sources: list[str], staged: str, final: str) -> list[tuple[str, str]]:
     """The staged entry's Python ``sources`` (relative to its site directory) to compile, each
     with the path it will be published at, which its code objects name (tracebacks and
@@ -194,14 +179,17 @@ def _sources(sources: list[str], staged: str, final: str) -> list[tuple[str, str
     return [(os.path.join(staged, path), os.path.join(final, path)) for path in sources]
 
 
-def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry, list[str]]:
-    """The entry ``wheel`` unpacks into at ``staged``, and its Python sources, from what was
-    written (a walk of the entry for them cost a tenth of an install, measured)."""
+def _install_into(
+    wheel: str, staged: str, tag: str, origin: str, turns: Turns | None
+) -> tuple[Entry, list[str]]:
+    """The entry ``wheel`` unpacks into at ``staged`` (in its turn, with ``turns``), and its
+    Python sources, from what was written (a walk of the entry for them cost a tenth of an
+    install, measured)."""
     from installer.exceptions import InstallerError
 
     try:
         # One archive, its central directory read once, for the checks and the unpacking.
-        with zipfile.ZipFile(wheel) as archive:
+        with zipfile.ZipFile(wheel) as archive, _turn(turns, archive):
             names = _check_archive(wheel, archive)
             source = _wheel_source(archive)
             root_scheme = _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
@@ -221,6 +209,10 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry
         if isinstance(exc, OSError) and exc.errno in _STORE_FULL:
             raise  # the store's fault, not the wheel's: install_wheel says so
         raise WheelError(wheel, _describe(exc)) from exc
+
+
+def _turn(turns: Turns | None, archive: zipfile.ZipFile) -> AbstractContextManager[None]:
+    return nullcontext() if turns is None else turns.turn(order(archive.infolist()))
 
 
 def _wheel_source(archive: zipfile.ZipFile) -> WheelFile:
