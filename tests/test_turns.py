@@ -38,12 +38,13 @@ def test_the_turn_passes_to_the_waiter_of_lowest_order_then_the_first_come() -> 
     taken: list[str] = []
 
     def take(name: str, place: Order) -> None:
-        with turns.turn(place):
-            taken.append(name)
+        turns.acquire(place)
+        taken.append(name)
+        turns.release()
 
     places = {"late": (1, -1.0), "first": (0, 2.0), "second": (0, 5.0), "second-again": (0, 5.0)}
     threads = []
-    with turns.turn((0, 0.0)):
+    with turns:
         for count, (name, place) in enumerate(places.items(), 1):
             threads.append(threading.Thread(target=take, args=(name, place)))
             threads[-1].start()
@@ -51,14 +52,33 @@ def test_the_turn_passes_to_the_waiter_of_lowest_order_then_the_first_come() -> 
     for thread in threads:
         thread.join(60)
     assert taken == ["first", "second", "second-again", "late"]
-
-
-def test_a_free_turn_is_taken_at_once_and_free_again_after() -> None:
-    turns = Turns()
-    for _ in range(2):
-        with turns.turn((1, 0.0)):
-            assert turns._held
     assert not turns._held
+
+
+def test_a_holder_that_requeues_lets_the_waiters_before_its_place_go_first() -> None:
+    turns = Turns()
+    taken: list[str] = []
+
+    def take(name: str, place: Order) -> None:
+        turns.acquire(place)
+        taken.append(name)
+        turns.release()
+
+    threads = [
+        threading.Thread(target=take, args=args) for args in [("a", (0, 1.0)), ("c", (1, 0.0))]
+    ]
+    turns.acquire()
+    for count, thread in enumerate(threads, 1):
+        thread.start()
+        _queued(turns, count)
+    turns.requeue((0, 5.0))
+    taken.append("b")
+    turns.requeue((0, 6.0))  # nothing waits before it: the turn stays
+    taken.append("b again")
+    turns.release()
+    for thread in threads:
+        thread.join(60)
+    assert taken == ["a", "b", "b again", "c"]
 
 
 @pytest.mark.usefixtures("two_cores")

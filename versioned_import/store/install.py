@@ -15,8 +15,8 @@ import stat
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Container, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Container, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from email.parser import HeaderParser
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
@@ -63,8 +63,9 @@ def install_wheel(
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
     ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
     processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
-    (``layout.content_key``), for wheels built from local files. With ``turns``, the wheel is
-    unpacked in its turn among the installs sharing them. ``before_publish`` is called once the
+    (``layout.content_key``), for wheels built from local files. With ``turns``, this install
+    works in this process only in its turn among the installs sharing them, and lets the others
+    work while it waits for its bytecode. ``before_publish`` is called, out of turn, once the
     entry is staged whole; what it raises stops the install, and nothing is published.
     """
     from packaging.utils import canonicalize_name
@@ -77,7 +78,7 @@ def install_wheel(
     if by_content:
         key = layout.content_key(key, file_digest(wheel).hex())
     try:
-        with store.adding(key) as addition:
+        with turns or nullcontext(), store.adding(key) as addition:
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
                 entry, sources = _install_into(wheel, addition.path, tag, origin, turns)
@@ -87,9 +88,10 @@ def install_wheel(
                         f"METADATA says {entry.name} {entry.version}, the file name says "
                         f"{key.name} {key.version}; rebuild the wheel",
                     )
-                compile(_sources(sources, addition.path, store.entry_dir(key)))
-                if before_publish is not None:
-                    before_publish()
+                with _released(turns):
+                    compile(_sources(sources, addition.path, store.entry_dir(key)))
+                    if before_publish is not None:
+                        before_publish()
     except OSError as exc:
         if exc.errno not in _STORE_FULL:
             raise
@@ -112,7 +114,7 @@ class Installs:
 
         self._store = store
         self._compile = compile
-        # A wheel waiting for its bytecode lets the next one unpack: the workers have files.
+        # A wheel waiting for its bytecode lets the next one work: the workers have files.
         self._turns = Turns()
         self._pool = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="vimport-install")
         self._installs: dict[str, Future[tuple[Entry, bool]]] = {}
@@ -182,14 +184,16 @@ def _sources(sources: list[str], staged: str, final: str) -> list[tuple[str, str
 def _install_into(
     wheel: str, staged: str, tag: str, origin: str, turns: Turns | None
 ) -> tuple[Entry, list[str]]:
-    """The entry ``wheel`` unpacks into at ``staged`` (in its turn, with ``turns``), and its
-    Python sources, from what was written (a walk of the entry for them cost a tenth of an
-    install, measured)."""
+    """The entry ``wheel`` unpacks into at ``staged``, and its Python sources, from what was
+    written (a walk of the entry for them cost a tenth of an install, measured). With ``turns``,
+    whose turn the caller holds, it waits for its wheel's place among them first."""
     from installer.exceptions import InstallerError
 
     try:
         # One archive, its central directory read once, for the checks and the unpacking.
-        with zipfile.ZipFile(wheel) as archive, _turn(turns, archive):
+        with zipfile.ZipFile(wheel) as archive:
+            if turns is not None:  # sources early, data files late: the workers stay busy
+                turns.requeue(order(archive.infolist()))
             names = _check_archive(wheel, archive)
             source = _wheel_source(archive)
             root_scheme = _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
@@ -211,8 +215,16 @@ def _install_into(
         raise WheelError(wheel, _describe(exc)) from exc
 
 
-def _turn(turns: Turns | None, archive: zipfile.ZipFile) -> AbstractContextManager[None]:
-    return nullcontext() if turns is None else turns.turn(order(archive.infolist()))
+@contextmanager
+def _released(turns: Turns | None) -> Iterator[None]:
+    if turns is None:
+        yield
+        return
+    turns.release()
+    try:
+        yield
+    finally:
+        turns.acquire()
 
 
 def _wheel_source(archive: zipfile.ZipFile) -> WheelFile:
