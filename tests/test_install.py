@@ -23,7 +23,6 @@ from tests.storecheck import assert_store_sound, snapshot, staging_leftovers
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Key, Store, layout
 from versioned_import.store import install as install_module
-from versioned_import.store import unpack as unpack_module
 from versioned_import.store.bytecode import Compile, Compilers, Source, compile_here
 from versioned_import.store.install import Installs, install_wheel
 from versioned_import.wheelbuild import record_hash
@@ -652,7 +651,7 @@ def test_one_install_works_at_a_time_in_a_process(
     # Threads making system calls side by side hand the GIL to each other at every call.
     working, most = 0, 0
     lock = threading.Lock()
-    unpack = unpack_module.unpack
+    unpack = install_module._install_into
 
     def counting(*args: Any) -> Any:
         nonlocal working, most
@@ -666,46 +665,9 @@ def test_one_install_works_at_a_time_in_a_process(
             with lock:
                 working -= 1
 
-    monkeypatch.setattr(install_module, "unpack", counting)
+    monkeypatch.setattr(install_module, "_install_into", counting)
     install_wheels(store, [make_wheel(f"pkg{i}", "1.0") for i in range(4)])
     assert most == 1
-
-
-def test_waiting_wheels_unpack_sources_first_and_data_files_last(
-    store: Store, make_wheel: MakeWheel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The bytecode workers idle while data files unpack with no source queued: the wheel of
-    # many small data files added first unpacks after the wheels of sources added later.
-    unpacked: list[str] = []
-    holding = threading.Event()
-    unpack = unpack_module.unpack
-
-    def recording(wheel: str, *args: Any) -> Any:
-        unpacked.append(Path(wheel).name.partition("-")[0])
-        if len(unpacked) == 1:  # the first holds its turn until the others wait for theirs
-            holding.set()
-            deadline = time.monotonic() + 60
-            while len(installs._turns._waiting) < 3 and time.monotonic() < deadline:
-                time.sleep(0.001)
-        return unpack(wheel, *args)
-
-    monkeypatch.setattr(install_module, "unpack", recording)
-    monkeypatch.setattr("versioned_import.store.turns.os.cpu_count", lambda: 2)
-    source = "\n".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(400))
-    first, *waiting = [
-        make_wheel("first", "1.0"),
-        make_wheel("zones", "1.0", {f"zones/z{i}": "TZif" for i in range(300)}),
-        make_wheel("big", "1.0", {f"big/m{i}.py": source for i in range(8)}),
-        make_wheel("small", "1.0", {"small/__init__.py": source}),
-    ]
-    with Installs(store, compile_here) as installs:
-        installs.publish()
-        installs.add(str(first))
-        assert holding.wait(60)
-        for wheel in waiting:
-            installs.add(str(wheel))
-        installs.entries([str(w) for w in [first, *waiting]])
-    assert unpacked == ["first", "small", "big", "zones"]
 
 
 def test_installs_are_published_only_when_allowed_and_the_others_thrown_away(

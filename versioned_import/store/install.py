@@ -25,7 +25,6 @@ from versioned_import._runtime.fs import file_digest
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile, compile_here
-from versioned_import.store.turns import Turns, order
 from versioned_import.store.unpack import Unpacked, unpack
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ def install_wheel(
     compile: Compile = compile_here,
     *,
     by_content: bool = False,
-    turns: Turns | None = None,
+    busy: threading.Lock | None = None,
     before_publish: Callable[[], object] | None = None,
 ) -> tuple[Entry, bool]:
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
@@ -63,10 +62,10 @@ def install_wheel(
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
     ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
     processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
-    (``layout.content_key``), for wheels built from local files. With ``turns``, this install
-    works in this process only in its turn among the installs sharing them, and lets the others
-    work while it waits for its bytecode. ``before_publish`` is called, out of turn, once the
-    entry is staged whole; what it raises stops the install, and nothing is published.
+    (``layout.content_key``), for wheels built from local files. ``busy`` is held while this
+    install works in this process, and released while it waits for its bytecode.
+    ``before_publish`` is called, with ``busy`` released, once the entry is staged whole; what
+    it raises stops the install, and nothing is published.
     """
     from packaging.utils import canonicalize_name
 
@@ -78,17 +77,17 @@ def install_wheel(
     if by_content:
         key = layout.content_key(key, file_digest(wheel).hex())
     try:
-        with turns or nullcontext(), store.adding(key) as addition:
+        with busy or nullcontext(), store.adding(key) as addition:
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
-                entry, sources = _install_into(wheel, addition.path, tag, origin, turns)
+                entry, sources = _install_into(wheel, addition.path, tag, origin)
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
                         wheel,
                         f"METADATA says {entry.name} {entry.version}, the file name says "
                         f"{key.name} {key.version}; rebuild the wheel",
                     )
-                with _released(turns):
+                with _released(busy):
                     compile(_sources(sources, addition.path, store.entry_dir(key)))
                     if before_publish is not None:
                         before_publish()
@@ -114,8 +113,10 @@ class Installs:
 
         self._store = store
         self._compile = compile
-        # A wheel waiting for its bytecode lets the next one work: the workers have files.
-        self._turns = Turns()
+        # One install works at a time (Python threads that make system calls side by side hand
+        # the GIL to each other at every call: ten times the futex calls, measured), and a
+        # wheel waiting for its bytecode lets the next one work: the workers always have files.
+        self._busy = threading.Lock()
         self._pool = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="vimport-install")
         self._installs: dict[str, Future[tuple[Entry, bool]]] = {}
         self._allowed: Container[str] = ()
@@ -130,7 +131,7 @@ class Installs:
             source,
             self._compile,
             by_content=by_content,
-            turns=self._turns,
+            busy=self._busy,
             before_publish=partial(self._verdict, wheel),
         )
 
@@ -173,6 +174,18 @@ class _Every:
         return True
 
 
+@contextmanager
+def _released(lock: threading.Lock | None) -> Iterator[None]:
+    if lock is None:
+        yield
+        return
+    lock.release()
+    try:
+        yield
+    finally:
+        lock.acquire()
+
+
 def _sources(sources: list[str], staged: str, final: str) -> list[tuple[str, str]]:
     """The staged entry's Python ``sources`` (relative to its site directory) to compile, each
     with the path it will be published at, which its code objects name (tracebacks and
@@ -181,19 +194,14 @@ def _sources(sources: list[str], staged: str, final: str) -> list[tuple[str, str
     return [(os.path.join(staged, path), os.path.join(final, path)) for path in sources]
 
 
-def _install_into(
-    wheel: str, staged: str, tag: str, origin: str, turns: Turns | None
-) -> tuple[Entry, list[str]]:
+def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry, list[str]]:
     """The entry ``wheel`` unpacks into at ``staged``, and its Python sources, from what was
-    written (a walk of the entry for them cost a tenth of an install, measured). With ``turns``,
-    whose turn the caller holds, it waits for its wheel's place among them first."""
+    written (a walk of the entry for them cost a tenth of an install, measured)."""
     from installer.exceptions import InstallerError
 
     try:
         # One archive, its central directory read once, for the checks and the unpacking.
         with zipfile.ZipFile(wheel) as archive:
-            if turns is not None:  # sources early, data files late: the workers stay busy
-                turns.requeue(order(archive.infolist()))
             names = _check_archive(wheel, archive)
             source = _wheel_source(archive)
             root_scheme = _check_wheel_file(wheel, source.read_dist_info("WHEEL"), tag)
@@ -213,18 +221,6 @@ def _install_into(
         if isinstance(exc, OSError) and exc.errno in _STORE_FULL:
             raise  # the store's fault, not the wheel's: install_wheel says so
         raise WheelError(wheel, _describe(exc)) from exc
-
-
-@contextmanager
-def _released(turns: Turns | None) -> Iterator[None]:
-    if turns is None:
-        yield
-        return
-    turns.release()
-    try:
-        yield
-    finally:
-        turns.acquire()
 
 
 def _wheel_source(archive: zipfile.ZipFile) -> WheelFile:
