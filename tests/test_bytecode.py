@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import venv_python
 from versioned_import.store.bytecode import Compile, Compilers, Source, compile_here
 
 
@@ -155,6 +156,26 @@ def test_the_workers_create_bytecode_read_only_as_publishing_leaves_it(tmp_path:
         compilers.compile(sources)
     for source, _ in sources:
         assert stat.S_IMODE(Path(cache_from_source(source)).stat().st_mode) == 0o444
+
+
+def test_the_workers_start_without_the_interpreter_s_site_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A base interpreter's site-packages may be crowded with .pth files, each run at every
+    # start: the workers need none of it.
+    python = venv_python(tmp_path / "venv")
+    (site_packages,) = (tmp_path / "venv").glob("lib/python*/site-packages")
+    ran = tmp_path / "ran"
+    (site_packages / "busy.pth").write_text(f"import pathlib; pathlib.Path({str(ran)!r}).touch()\n")
+    subprocess.run([python, "-c", "pass"], check=True)
+    assert ran.exists()  # the .pth runs at a plain start
+    ran.unlink()
+    monkeypatch.setattr("versioned_import.store.bytecode.sys.executable", str(python))
+    sources = _sources(tmp_path, 2)
+    with Compilers(1) as compilers:
+        compilers.compile(sources)
+    assert all(Path(cache_from_source(source)).exists() for source, _ in sources)
+    assert not ran.exists()
 
 
 def test_an_empty_batch_returns_at_once() -> None:
