@@ -345,13 +345,14 @@ def _ahead(
 ) -> Ahead | nullcontext[None]:
     """Installs of the project's exact pins, started while the resolver runs; not for a project
     with local sources (none of its names may come from an index before the resolver says so)
-    or private copies (resolved against the store, not the index)."""
+    or private copies (resolved against the store, not the index). Nor for a lock, which
+    installs nothing: it does not even import the installer."""
+    if compilers is None or manifest.local or manifest.private_copies:
+        return nullcontext()
     from versioned_import.sync_ahead import Ahead, exact_pins
 
     pins = exact_pins(manifest.requirements)
-    if compilers is None or manifest.local or manifest.private_copies or not pins:
-        return nullcontext()
-    return Ahead(store, engine, compilers.compile, pins)
+    return Ahead(store, engine, compilers.compile, pins) if pins else nullcontext()
 
 
 def _for_index(manifest: Manifest, built: dict[str, Built]) -> list[str]:
