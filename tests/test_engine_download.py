@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -230,3 +232,24 @@ def test_a_certificate_file_that_cannot_be_read_is_one_error_not_retried(
 
     with pytest.raises(PackageIndexError, match=r"missing\.pem.*pip's configuration"):
         download(picks, str(tmp_path), settings, QUIET)
+
+
+def test_a_host_is_looked_up_once_for_all_its_downloads(
+    tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lookups that run together are what some resolvers answer after a 5-second timeout.
+    lookup = socket.getaddrinfo
+    asked: list[str] = []
+
+    def slow_lookup(host: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        time.sleep(0.2)  # the others arrive meanwhile, and wait for this answer
+        return lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    picks = [_pick(f"{server}/whole.whl?{n}") for n in range(8)]
+
+    fetched = download(picks, str(tmp_path), FAST, QUIET)
+
+    assert asked == ["127.0.0.1"]
+    assert all(Path(f.wheel).read_bytes() == CONTENT for f in fetched)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from typing import BinaryIO
 
-from versioned_import.engine import Fetched, Pick
+from versioned_import.engine import Fetched, Pick, hosts
 from versioned_import.engine.pipconfig import PipConfig
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter, count
@@ -134,6 +134,7 @@ class Opener:
         self.settings = settings
         self._openers: dict[bool, urllib.request.OpenerDirector] = {}
         self._building = threading.Lock()
+        self._lookups = hosts.Lookups()
 
     def _opener(self, *, verify: bool) -> urllib.request.OpenerDirector:
         """Built at first use, once: a TLS context loads the whole certificate bundle (~50 ms),
@@ -149,7 +150,7 @@ class Opener:
                         f"cannot load {named} (pip's `cert`/`client-cert` setting): {exc}; fix "
                         "it in pip's configuration (`pip config list`); nothing was installed"
                     ) from exc
-                self._openers[verify] = self._build(context, proxies)
+                self._openers[verify] = self._build(context, proxies, self._lookups)
             return self._openers[verify]
 
     def _context(self, *, verify: bool) -> ssl.SSLContext:
@@ -167,9 +168,9 @@ class Opener:
 
     @staticmethod
     def _build(
-        context: ssl.SSLContext, proxies: dict[str, str] | None
+        context: ssl.SSLContext, proxies: dict[str, str] | None, lookups: hosts.Lookups
     ) -> urllib.request.OpenerDirector:
-        handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=context)]
+        handlers = hosts.handlers(context, lookups)
         if proxies is not None:  # otherwise urllib takes *_PROXY from the environment, as pip
             handlers.append(urllib.request.ProxyHandler(proxies))
         return urllib.request.build_opener(*handlers)
