@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,19 +124,65 @@ def test_what_no_place_offers_or_cannot_be_read_is_left_out(tmp_path: Path) -> N
     assert found == []
 
 
+def _offered_over_http(server: ThreadingHTTPServer, pins: dict[str, str]) -> tuple[str, list[Pick]]:
+    """The server's root URL, and what its index (``/simple``) offers for ``pins``."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    root = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        return root, offered(pins, PipConfig({"index-url": f"{root}/simple"}))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_index_served_over_http_offers_its_links_made_absolute(tmp_path: Path) -> None:
     files = tmp_path / "index" / "files"
     alpha = wheel(files, "alpha", "1.0")
     simple_index(tmp_path / "index", [alpha])
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "index"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    root = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        found = offered({"alpha": "1.0"}, PipConfig({"index-url": f"{root}/simple"}))
-    finally:
-        server.shutdown()
-        server.server_close()
+
+    root, found = _offered_over_http(
+        ThreadingHTTPServer(("127.0.0.1", 0), handler), {"alpha": "1.0"}
+    )
+
+    assert found == [
+        Pick("alpha", "1.0", Artifact(f"{root}/files/{alpha.name}", sha256(alpha), None, True))
+    ]
+
+
+class _JSONServer(ThreadingHTTPServer):
+    page = b""
+
+
+class _JSONIndex(SimpleHTTPRequestHandler):
+    """An index that serves PEP 691 JSON (``_JSONServer.page``) to a client that asks for it,
+    and an HTML page that offers nothing to one that does not."""
+
+    server: _JSONServer
+
+    def do_GET(self) -> None:
+        wanted = self.headers.get("Accept", "")
+        body, kind = b"<html></html>", "text/html"
+        if self.path == "/simple/alpha/" and wanted.startswith(offers._JSON):
+            body, kind = self.server.page, offers._JSON
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_index_that_serves_json_is_read_as_json(tmp_path: Path) -> None:
+    alpha = wheel(tmp_path / "files", "alpha", "1.0")
+    files = [{"filename": alpha.name, "url": f"../../files/{alpha.name}",
+              "hashes": {"sha256": sha256(alpha)}}]  # fmt: skip
+    server = _JSONServer(("127.0.0.1", 0), _JSONIndex)
+    server.page = json.dumps({"meta": {"api-version": "1.0"}, "files": files}).encode()
+
+    root, found = _offered_over_http(server, {"alpha": "1.0"})
 
     assert found == [
         Pick("alpha", "1.0", Artifact(f"{root}/files/{alpha.name}", sha256(alpha), None, True))

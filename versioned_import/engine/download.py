@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import os
 import ssl
 import threading
@@ -176,17 +177,28 @@ class Opener:
         return urllib.request.build_opener(*handlers)
 
     def open(self, url: str) -> tuple[BinaryIO, int | None]:
+        """The response for ``url``, and its length when the server says it."""
+        response = self._open(url, {})
+        length = response.headers.get("Content-Length")
+        return response, int(length) if length and length.isdigit() else None
+
+    def read_page(self, url: str, accept: str) -> tuple[bytes, str, str]:
+        """The page at ``url`` in one of the ``accept`` types: its body, its content type, and
+        the URL it came from once redirected (what its relative links are relative to)."""
+        with self._open(url, {"Accept": accept}) as response:
+            return response.read(), response.headers.get_content_type(), response.geturl()
+
+    def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
-        request = urllib.request.Request(url, headers={"User-Agent": "versioned-import"})
+        request = urllib.request.Request(url, headers={"User-Agent": "versioned-import", **headers})
         login = self.settings.credentials.get(host) or _netrc(host)
         if login:
             token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
         opener = self._opener(verify=host not in self.settings.trusted_hosts)
-        response = opener.open(request, timeout=self.settings.timeout)
-        length = response.headers.get("Content-Length")
-        return response, int(length) if length and length.isdigit() else None
+        response: http.client.HTTPResponse = opener.open(request, timeout=self.settings.timeout)
+        return response
 
 
 def _netrc(host: str) -> tuple[str, str] | None:

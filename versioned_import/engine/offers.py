@@ -6,11 +6,15 @@ work spent on it, never the store or the lock. The guess follows the resolvers' 
 indexes before the default one (uv's order; pip takes the best file of any), then find-links; in
 the first that has a wheel of the pinned version for this interpreter, its best-ranked tag. Only
 the places pip's configuration names are read: when it names no index, guesses come from
-find-links alone, and the resolver alone asks the default index.
+find-links alone, and the resolver alone asks the default index. Pages served over HTTP are
+asked for as PEP 691 JSON, which an index that has it (a mirror of the default one) serves
+instead of HTML: the pages of 30 popular projects are 6-8 MB, which ``json`` reads in 70 ms of
+CPU and ``HTMLParser`` in 540 ms (measured), while the resolver needs the CPU too.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.parse
 import urllib.request
@@ -31,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["offered"]
 
 _WORKERS = 8
+_JSON = "application/vnd.pypi.simple.v1+json"
+_ACCEPT = f"{_JSON}, application/vnd.pypi.simple.v1+html;q=0.1, text/html;q=0.01"
+"""pip's ``Accept`` for an index page: JSON first, then either HTML."""
 
 
 def offered(pins: Mapping[str, str], config: PipConfig) -> list[Pick]:
@@ -116,22 +123,36 @@ def _files(place: str, name: str | None, opener: Opener) -> Iterator[tuple[str, 
     if name is not None:
         place = f"{place.rstrip('/')}/{name}/"
     try:
-        links = _links(place, opener)
-    except (OSError, HTTPException, ValueError):  # UnicodeDecodeError is a ValueError
+        local = place.startswith("file:")
+        files = _hashed(_links(place)) if local else _page(place, opener)
+    # JSON's and Unicode's errors are ValueErrors; a JSON page not as PEP 691 says, the others.
+    except (OSError, HTTPException, ValueError, KeyError, TypeError, AttributeError):
         return
+    yield from files
+
+
+def _hashed(links: list[str]) -> list[tuple[str, str]]:
+    """Each link's URL and the sha256 its fragment gives (empty where none)."""
+    found = []
     for link in links:
         url, _, fragment = link.partition("#")
         algorithm, _, digest = fragment.partition("=")
-        yield url, digest if algorithm == "sha256" else ""
+        found.append((url, digest if algorithm == "sha256" else ""))
+    return found
 
 
-def _links(place: str, opener: Opener) -> list[str]:
-    """The absolute links of the page at ``place``; a local directory without an index.html
+def _page(url: str, opener: Opener) -> list[tuple[str, str]]:
+    """The files of the index page at ``url``, from PEP 691's JSON where the index serves it."""
+    body, kind, base = opener.read_page(url, _ACCEPT)
+    if kind != _JSON:
+        return _hashed(_anchors(body.decode("utf-8"), base))
+    files = json.loads(body)["files"]
+    return [(urllib.parse.urljoin(base, f["url"]), f["hashes"].get("sha256", "")) for f in files]
+
+
+def _links(place: str) -> list[str]:
+    """The absolute links of the local page at ``place``; a directory without an index.html
     lists its files, as pip and uv list a find-links directory."""
-    if not place.startswith("file:"):
-        response, _ = opener.open(place)
-        with response:
-            return _anchors(response.read().decode("utf-8"), place)
     path = local_path(place)
     page = os.path.join(path, "index.html")
     if os.path.isfile(page):
