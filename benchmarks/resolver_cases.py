@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import sys
 from pathlib import Path
 
@@ -164,18 +165,24 @@ def cold_sync(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
     tool = tool_environment(setup, root)
     options, uv_env, summary = uv_index_options(setup.env)
 
-    def sync(index: int, engine: str) -> None:
-        here = root / f"vimport-{engine}-{index}"
+    # Most users have no pip configuration: the default index alone, over the network.
+    bare = {k: v for k, v in setup.env.items() if not k.startswith("PIP_")}
+    bare["PIP_CONFIG_FILE"] = os.devnull
+
+    def sync(index: int, engine: str, *, default_index: bool = False) -> None:
+        here = root / f"vimport-{engine}{'-default' if default_index else ''}-{index}"
         project = write_project(here / "project", name="cold")
-        env = dict(setup.env, VIMPORT_STORE=str(here / "store"), PIP_CACHE_DIR=str(here / "pip"),
-                   UV_CACHE_DIR=str(here / "uv"), VIMPORT_ENGINE=engine)  # fmt: skip
+        env = dict(bare if default_index else setup.env, VIMPORT_STORE=str(here / "store"),
+                   PIP_CACHE_DIR=str(here / "pip"), UV_CACHE_DIR=str(here / "uv"),
+                   VIMPORT_ENGINE=engine)  # fmt: skip
         run([tool, "-m", "versioned_import", "sync", "-q", str(project)], env=env)
 
-    def uv(index: int, *more: str) -> None:
-        here = root / f"uv{''.join(more)}-{index}"
-        env = dict(setup.env, UV_CACHE_DIR=str(here / "cache"), **uv_env)
+    def uv(index: int, *more: str, default_index: bool = False) -> None:
+        here = root / f"uv{''.join(more)}{'-default' if default_index else ''}-{index}"
+        given, given_env = ([], {}) if default_index else (options, uv_env)
+        env = dict(setup.env, UV_CACHE_DIR=str(here / "cache"), **given_env)
         python = setup.new_uv_venv(here / "venv", env)
-        install = [setup.uv, "pip", "install", "-q", "--python", python, *options, *more]
+        install = [setup.uv, "pip", "install", "-q", "--python", python, *given, *more]
         run([*install, *pins(PACKAGES)], env=env)
 
     print("6: cold sync from the package index", flush=True)
@@ -187,6 +194,10 @@ def cold_sync(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
             (Row("`uv venv`, `uv pip install`", "uv"), runs.fast, uv),
             (Row(f"`uv venv`, `uv pip install {BYTECODE}`", "info"), runs.fast,
              lambda i: uv(i, BYTECODE)),
+            (Row(f"`vimport sync`, uv engine, {DEFAULT_INDEX}", "info"), runs.fast,
+             lambda i: sync(i, "uv", default_index=True)),
+            (Row(f"`uv venv`, `uv pip install {BYTECODE}`, {DEFAULT_INDEX}", "info"), runs.fast,
+             lambda i: uv(i, BYTECODE, default_index=True)),
         ],
     )  # fmt: skip
     for engine in ("uv", "pip"):
@@ -195,13 +206,16 @@ def cold_sync(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
         if locked != len(PACKAGES):
             raise BenchmarkError(f"case 6: {lock} lists {locked} packages, not {len(PACKAGES)}")
     same = _same_lock(root / "vimport-uv-0", root / "vimport-pip-0")
+    ours, theirs = (row.median for row in section.rows if DEFAULT_INDEX in row.label)
     return section, [
         f"case 6: {summary}; `vimport sync` read pip's configuration as it is; the two engines "
-        f"wrote {'the same' if same else 'DIFFERENT'} locks"
+        f"wrote {'the same' if same else 'DIFFERENT'} locks; with {DEFAULT_INDEX}, `vimport "
+        f"sync` took {ours / theirs:.2f}x the time of uv with `{BYTECODE}`"
     ]
 
 
 BYTECODE = "--compile-bytecode"
+DEFAULT_INDEX = "no pip configuration (the default index alone)"
 
 
 def _same_lock(first: Path, second: Path) -> bool:
