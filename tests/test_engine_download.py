@@ -34,14 +34,22 @@ CONTENT = b"PK" + bytes(range(256)) * 4000  # ~1 MB: several chunks
 class _Handler(http.server.BaseHTTPRequestHandler):
     """``/whole.whl`` whole; ``/short.whl`` claims its length but stops halfway; ``/flaky.whl``
     fails with 503 on every first request of a path; ``/private.whl`` needs user:secret;
-    ``/late.whl`` is served once ``go`` is set (or after three seconds)."""
+    ``/late.whl`` is served once ``go`` is set (or after three seconds); ``/together.whl?N`` once
+    ``together`` requests wait for it (503 after five seconds)."""
 
     seen: ClassVar[set[str]] = set()
     go: ClassVar[threading.Event] = threading.Event()
+    together: ClassVar[threading.Barrier] = threading.Barrier(1)
 
     def do_GET(self) -> None:
         if self.path == "/late.whl":
             self.go.wait(3)
+        if self.path.startswith("/together.whl"):
+            try:
+                self.together.wait(5)
+            except threading.BrokenBarrierError:
+                self.send_error(503)
+                return
         if self.path == "/flaky.whl" and self.path not in self.seen:
             self.seen.add(self.path)
             self.send_error(503)
@@ -66,7 +74,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    _Handler.seen, _Handler.go = set(), threading.Event()
+    _Handler.seen, _Handler.go, _Handler.together = set(), threading.Event(), threading.Barrier(1)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -253,3 +261,15 @@ def test_a_host_is_looked_up_once_for_all_its_downloads(
 
     assert asked == ["127.0.0.1"]
     assert all(Path(f.wheel).read_bytes() == CONTENT for f in fetched)
+
+
+def test_wheels_from_the_network_are_fetched_more_than_eight_at_a_time(
+    tmp_path: Path, server: str
+) -> None:
+    # Each download mostly waits on its server: uv fetches 50 at a time.
+    _Handler.together = threading.Barrier(16)
+    picks = [_pick(f"{server}/together.whl?{n}") for n in range(16)]
+
+    fetched = download(picks, str(tmp_path), FAST, QUIET)
+
+    assert len(fetched) == 16

@@ -41,6 +41,11 @@ __all__ = [
 
 _CHUNK = 256 * 1024
 _WORKERS = 8
+"""Copies of local wheels at a time: each holds the GIL while it hashes, beside the installs."""
+_NETWORK_WORKERS = 32
+"""Downloads at a time where a wheel comes over the network: each mostly waits on its server.
+The 30 wheels of the benchmark from the default index: 0.34 s 8 at a time, 0.23 s 16, 0.18 s 30
+(medians of 5 alternating runs). uv fetches 50 at a time; pip one."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,8 @@ def download(
             each(Fetched(pick, wheel))
         return wheel
 
-    with ThreadPoolExecutor(min(_WORKERS, len(picks))) as pool:
+    remote = any(_is_remote(pick.artifact.location) for pick in picks)
+    with ThreadPoolExecutor(min(_NETWORK_WORKERS if remote else _WORKERS, len(picks))) as pool:
         futures = [pool.submit(fetch, pick) for pick in picks]
         errors = [f.exception() for f in futures]
     for error in errors:
@@ -211,11 +217,15 @@ def _netrc(host: str) -> tuple[str, str] | None:
     return (found[0], found[2]) if found else None
 
 
+def _is_remote(location: str) -> bool:
+    return "://" in location and not location.startswith("file:")
+
+
 def _fetch(pick: Pick, directory: str, opener: Opener) -> str:
     artifact = pick.artifact
     target = os.path.join(directory, artifact.filename)
     location = artifact.location
-    if "://" not in location or location.startswith("file:"):
+    if not _is_remote(location):
         path = location
         if "://" in location:
             path = local_path(location)
