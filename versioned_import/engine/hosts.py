@@ -1,12 +1,13 @@
 """Connections whose hosts are looked up once: ``urllib.request`` handlers for an ``Opener``.
 
 urllib opens a connection a request, and each connection asks the system's resolver for its host
-again: as many lookups at once as a sync runs downloads at once, one a wheel. glibc sends a lookup's A and AAAA queries together, and some DNS paths (container
-networks' connection tracking, some forwarders; this project's build host) drop one of two
-queries that arrive together: the lookup then waits out the resolver's 5-second timeout. A cold
-sync of 30 wheels took 5.3 s to download instead of 0.4 s, one run in two. pip and uv keep a
-pool of connections, and look a host up once; here each host is looked up once for all the
-opener's connections, by the first that needs it while the others wait.
+again: as many lookups at once as a sync runs downloads at once, one a wheel. glibc sends a
+lookup's A and AAAA queries together, and some DNS paths (container networks' connection
+tracking, some forwarders; this project's build host) drop one of two queries that arrive
+together: the lookup then waits out the resolver's 5-second timeout. A cold sync of 30 wheels
+took 5.3 s to download instead of 0.4 s, one run in two. pip and uv keep a pool of connections,
+and look a host up once; here each host is looked up once for all the opener's connections, by
+the first that needs it while the others wait.
 """
 
 from __future__ import annotations
