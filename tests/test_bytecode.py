@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import base64
+import errno
+import hashlib
 import marshal
 import stat
 import subprocess
 import threading
 import time
+import zipfile
 from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import venv_python
-from versioned_import.store.bytecode import Compile, Compilers, Source, compile_here
+from versioned_import.store.bytecode import (
+    Compile,
+    Compilers,
+    Damaged,
+    Member,
+    Source,
+    compile_here,
+)
 
 
 def _sources(directory: Path, count: int, prefix: str = "m") -> list[Source]:
@@ -21,7 +32,7 @@ def _sources(directory: Path, count: int, prefix: str = "m") -> list[Source]:
     for i in range(count):
         path = directory / f"{prefix}{i}.py"
         path.write_text(f"VALUE = {i}\n" + "x = 1\n" * (i * 50), encoding="utf-8")
-        found.append((str(path), f"/published/{prefix}{i}.py"))
+        found.append(Source(str(path), f"/published/{prefix}{i}.py"))
     return found
 
 
@@ -46,7 +57,7 @@ def test_each_source_gets_bytecode_naming_where_it_will_be_published(
 ) -> None:
     sources = _sources(tmp_path, 5)
     compile(sources)
-    for source, shown in sources:
+    for source, shown, _ in sources:
         assert _shown_name(source) == shown
 
 
@@ -55,18 +66,18 @@ def test_the_workers_write_what_py_compile_writes(tmp_path: Path) -> None:
     sources = [*_sources(tmp_path, 3), *_sources(tmp_path / "sub", 2, prefix="s")]
     with Compilers(2) as compilers:
         compilers.compile(sources)
-    by_workers = [Path(cache_from_source(source)).read_bytes() for source, _ in sources]
-    for source, _ in sources:
+    by_workers = [Path(cache_from_source(source)).read_bytes() for source, *_ in sources]
+    for source, *_ in sources:
         Path(cache_from_source(source)).unlink()
     compile_here(sources)  # py_compile
-    assert by_workers == [Path(cache_from_source(source)).read_bytes() for source, _ in sources]
+    assert by_workers == [Path(cache_from_source(source)).read_bytes() for source, *_ in sources]
 
 
 def test_a_source_that_does_not_compile_is_skipped(tmp_path: Path, compile: Compile) -> None:
     broken = tmp_path / "py2only.py"
     broken.write_text("print 'hello'\n", encoding="utf-8")
     good = _sources(tmp_path, 1)
-    compile([(str(broken), "/published/py2only.py"), *good])
+    compile([Source(str(broken), "/published/py2only.py"), *good])
     assert not Path(cache_from_source(str(broken))).exists()
     assert _shown_name(good[0][0]) == good[0][1]
 
@@ -81,7 +92,7 @@ def test_workers_serve_many_installs_at_once(tmp_path: Path) -> None:
             thread.join(timeout=60)
             assert not thread.is_alive()
     for batch in batches:
-        for source, shown in batch:
+        for source, shown, _ in batch:
             assert _shown_name(source) == shown
 
 
@@ -91,7 +102,7 @@ def test_installs_are_served_in_turn_so_each_is_done_as_soon_as_it_can_be(
     # Served by size alone, the small files of every install would wait for the end, and
     # every install would be published then, one after the other.
     first, then = _sources(tmp_path, 6, prefix="f"), _sources(tmp_path, 3, prefix="t")
-    for (source, _), lines in [*((s, 4000) for s in first), *((s, 12000) for s in then)]:
+    for (source, *_), lines in [*((s, 4000) for s in first), *((s, 12000) for s in then)]:
         Path(source).write_text("x = 1\n" * lines, encoding="utf-8")  # one a request
     queued = threading.Event()
     send = Compilers._send
@@ -136,7 +147,7 @@ def test_small_files_travel_to_a_worker_together_and_a_large_one_alone(
     send = Compilers._send
 
     def counted(child: subprocess.Popen[str], sources: list[Source]) -> bool:
-        requests.append([Path(source).name for source, _ in sources])
+        requests.append([Path(source).name for source, *_ in sources])
         return send(child, sources)
 
     monkeypatch.setattr(Compilers, "_send", staticmethod(counted))
@@ -145,16 +156,16 @@ def test_small_files_travel_to_a_worker_together_and_a_large_one_alone(
     assert requests[0] == ["l0.py"]
     assert 1 <= len(requests) - 1 <= 2
     assert sorted(name for request in requests[1:] for name in request) == sorted(
-        Path(source).name for source, _ in small
+        Path(source).name for source, *_ in small
     )
-    assert all(_shown_name(source) == shown for source, shown in [*large, *small])
+    assert all(_shown_name(source) == shown for source, shown, _ in [*large, *small])
 
 
 def test_the_workers_create_bytecode_read_only_as_publishing_leaves_it(tmp_path: Path) -> None:
     sources = _sources(tmp_path, 2)
     with Compilers(1) as compilers:
         compilers.compile(sources)
-    for source, _ in sources:
+    for source, *_ in sources:
         assert stat.S_IMODE(Path(cache_from_source(source)).stat().st_mode) == 0o444
 
 
@@ -174,7 +185,7 @@ def test_the_workers_start_without_the_interpreter_s_site_packages(
     sources = _sources(tmp_path, 2)
     with Compilers(1) as compilers:
         compilers.compile(sources)
-    assert all(Path(cache_from_source(source)).exists() for source, _ in sources)
+    assert all(Path(cache_from_source(source)).exists() for source, *_ in sources)
     assert not ran.exists()
 
 
@@ -183,18 +194,74 @@ def test_an_empty_batch_returns_at_once() -> None:
         compilers.compile([])
 
 
-def test_a_worker_that_died_leaves_its_files_uncompiled_and_compile_returns(
-    tmp_path: Path,
-) -> None:
-    first, *rest = _sources(tmp_path, 4)
+def test_a_worker_that_died_leaves_its_requests_to_this_process(tmp_path: Path) -> None:
+    # Its sources may not even be unpacked yet: they must all be written, and compiled.
+    first, *rest = _sources(tmp_path, 3)
+    wheel = _wheel(tmp_path, {"pkg/a.py": b"A = 1\n", "pkg/b.py": b"B = 2\n"})
+    unpacked = [_unpacking(tmp_path, wheel, name) for name in ("pkg/a.py", "pkg/b.py")]
     with Compilers(1) as compilers:
         compilers.compile([first])  # the worker is up
         for child in compilers._children:
             child.kill()
             child.wait()
-        compilers.compile(rest)  # returns: a hang would time the test out
-    assert _shown_name(first[0]) == first[1]
-    assert not any(Path(cache_from_source(source)).exists() for source, _ in rest)
+        compilers.compile([*rest, *unpacked])  # returns: a hang would time the test out
+    for source, shown, _ in [first, *rest, *unpacked]:
+        assert _shown_name(source) == shown
+    assert Path(unpacked[1].path).read_bytes() == b"B = 2\n"
+
+
+def _wheel(directory: Path, members: dict[str, bytes]) -> str:
+    path = directory / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(path)
+
+
+def _unpacking(
+    directory: Path, wheel: str, name: str, *, executable: bool = False, lie: bytes = b""
+) -> Source:
+    """The source of ``wheel``'s member ``name``, not unpacked yet; RECORD's hash is of ``lie``
+    when given."""
+    with zipfile.ZipFile(wheel) as archive:
+        data = archive.read(name)
+    recorded = lie or data
+    digest = base64.urlsafe_b64encode(hashlib.sha256(recorded).digest()).rstrip(b"=").decode()
+    member = Member(wheel, name, f"sha256={digest}", len(recorded), executable)
+    return Source(str(directory / "site" / name), f"/published/{name}", member)
+
+
+def test_a_source_not_yet_unpacked_is_unpacked_read_only_and_compiled(
+    tmp_path: Path, compile: Compile
+) -> None:
+    wheel = _wheel(tmp_path, {"pkg/mod.py": b"VALUE = 1\n", "pkg/tool.py": b"#!python\n"})
+    sources = [_unpacking(tmp_path, wheel, "pkg/mod.py"),
+               _unpacking(tmp_path, wheel, "pkg/tool.py", executable=True)]  # fmt: skip
+    compile(sources)
+    assert Path(sources[0].path).read_bytes() == b"VALUE = 1\n"
+    assert [stat.S_IMODE(Path(s.path).stat().st_mode) for s in sources] == [0o444, 0o555]
+    assert all(_shown_name(source.path) == source.shown for source in sources)
+
+
+@pytest.mark.parametrize("lie", [b"VALUE = 2\n", b"VALUE = 1\n\n"], ids=["content", "size"])
+def test_a_member_that_differs_from_record_is_refused_by_name(
+    tmp_path: Path, compile: Compile, lie: bytes
+) -> None:
+    wheel = _wheel(tmp_path, {"pkg/good.py": b"", "pkg/mod.py": b"VALUE = 1\n"})
+    sources = [_unpacking(tmp_path, wheel, "pkg/good.py"),
+               _unpacking(tmp_path, wheel, "pkg/mod.py", lie=lie)]  # fmt: skip
+    with pytest.raises(Damaged) as raised:
+        compile(sources)
+    assert raised.value.member == "pkg/mod.py"
+
+
+def test_what_the_file_system_refuses_a_worker_is_raised_here(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, {"pkg/mod.py": b"VALUE = 1\n"})
+    source = _unpacking(tmp_path, wheel, "pkg/mod.py")
+    too_long = Source(str(tmp_path / ("x" * 300) / "mod.py"), source.shown, source.member)
+    with Compilers(1) as compilers, pytest.raises(OSError) as raised:
+        compilers.compile([too_long])
+    assert raised.value.errno == errno.ENAMETOOLONG
 
 
 def test_without_a_worker_this_process_compiles(
@@ -207,5 +274,5 @@ def test_without_a_worker_this_process_compiles(
     monkeypatch.setattr(subprocess, "Popen", cannot_start)
     with Compilers(2) as compilers:
         compilers.compile(sources)
-    for source, shown in sources:
+    for source, shown, _ in sources:
         assert _shown_name(source) == shown

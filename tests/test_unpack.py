@@ -9,18 +9,20 @@ import stat
 import sys
 import warnings
 import zipfile
+from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 
 from versioned_import.store import layout
+from versioned_import.store.bytecode import Source, compile_here
 from versioned_import.store.install import (
     _check_archive,
     _check_record,
     _check_wheel_file,
     _wheel_source,
 )
-from versioned_import.store.unpack import unpack
+from versioned_import.store.unpack import Unpacked, unpack
 
 _INSTALLER = {"INSTALLER": b"versioned-import\n"}
 Tree = dict[str, tuple[bytes, bool]]
@@ -76,14 +78,28 @@ def _by_installer(wheel: Path, staged: Path) -> None:
         install(source, destination, _INSTALLER)
 
 
-def _by_unpack(wheel: Path, staged: Path) -> None:
+def _unpacked(wheel: Path, staged: Path) -> Unpacked:
     with zipfile.ZipFile(wheel) as archive:
         _check_archive(str(wheel), archive)
         source = _wheel_source(archive)
         tag = wheel.name.removesuffix(".whl").split("-", 2)[2]
         root_scheme = _check_wheel_file(str(wheel), source.read_dist_info("WHEEL"), tag)
         _text, record = _check_record(str(wheel), archive, source.dist_info_dir)
-        unpack(str(wheel), archive, source, root_scheme, str(staged), record)
+        return unpack(str(wheel), archive, source, root_scheme, str(staged), record)
+
+
+def _by_unpack(wheel: Path, staged: Path) -> None:
+    unpacked = _unpacked(wheel, staged)
+    # The site's files are left to the compilers, which unpack them; their bytecode goes.
+    compile_here(
+        [Source(p, p if p.endswith(".py") else "", m) for p, m in unpacked.deferred.items()]
+    )
+    for path in unpacked.deferred:
+        if path.endswith(".py"):
+            Path(cache_from_source(path)).unlink()
+    for pycache in sorted(staged.rglob("__pycache__")):
+        if not any(pycache.iterdir()):
+            pycache.rmdir()
 
 
 def _tree(top: Path) -> Tree:
@@ -96,7 +112,7 @@ def _tree(top: Path) -> Tree:
 
 
 _SCRIPTS = "[console_scripts]\ndemo-run = demo.cli:main\n[gui_scripts]\ndemo-gui = demo:gui\n"
-_WHEELS = {
+_WHEELS: dict[str, dict[str, bytes | tuple[bytes, int]]] = {
     "schemes-and-launchers": {
         "demo/__init__.py": b"VALUE = 1\n",
         "demo/tool.sh": (b"#!/bin/sh\necho hi\n", 0o755),
@@ -155,3 +171,23 @@ def test_a_member_in_a_pycache_directory_is_skipped_with_installer_s_warning(
     assert len(caught["unpack"]) == 1 and pyc in caught["unpack"][0][1]
     assert _tree(tmp_path / "unpack") == _tree(tmp_path / "installer")
     assert not os.path.exists(tmp_path / "unpack" / layout.SITE_DIR / "demo" / "__pycache__")
+
+
+def test_the_site_s_files_are_left_to_the_compilers_to_unpack(tmp_path: Path) -> None:
+    # In this process the unpacking is one chain of Python calls, which on many cores a cold
+    # sync waited for: the site's files are unpacked where they are compiled, several at once.
+    wheel = _wheel(tmp_path, _WHEELS["schemes-and-launchers"])
+    staged = tmp_path / "staged"
+    unpacked = _unpacked(wheel, staged)
+    site = staged / layout.SITE_DIR
+    left = {Path(path).relative_to(site).as_posix() for path in unpacked.deferred}
+    assert left == {"demo/__init__.py", "demo/tool.sh", "demo_extra/__init__.py"}
+    written = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()]
+    assert written and all(path.startswith("demo-1.0.dist-info/") for path in written)
+    assert unpacked.deferred[str(site / "demo" / "tool.sh")].executable
+
+
+def test_files_recorded_in_another_algorithm_are_unpacked_here(tmp_path: Path) -> None:
+    # The installed RECORD records sha256, which only unpacking them here computes.
+    wheel = _wheel(tmp_path, _WHEELS["schemes-and-launchers"], algorithm="sha384")
+    assert _unpacked(wheel, tmp_path / "staged").deferred == {}

@@ -3,10 +3,10 @@ complete (and its files read-only) from the moment it is visible.
 
 ``compile_here`` compiles in this process, which suits one small wheel. ``Compilers`` keeps a
 child interpreter per core, fed from every install running in this process: bytecode is most
-of an install's time, and it then overlaps with unpacking the next wheels. Installs are served
-in turn, each one's largest files first, so each is published as soon as it can be rather than
-all of them at the end. A file that does not compile (wheels ship sources for other Python
-versions) is skipped, as pip and installer skip it.
+of an install's time, and it then overlaps with unpacking the next wheels. The files an install
+left to them are unpacked where they are compiled (``bytecode_worker``), so the unpacking is
+spread over the workers too. Installs are served in turn, each one's largest files first, so each is
+published as soon as it can be rather than all of them at the end.
 """
 
 from __future__ import annotations
@@ -15,64 +15,47 @@ import contextlib
 import heapq
 import json
 import os
-import py_compile
 import subprocess
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from importlib.util import cache_from_source
+from typing import NamedTuple
 
-__all__ = ["Compile", "Compilers", "Source", "compile_here"]
+from versioned_import.store.bytecode_worker import Damaged, Writer, rebuilt
 
-Source = tuple[str, str]
-"""A ``.py`` file to compile, and the path its code objects name (where it will be published)."""
+__all__ = ["Compile", "Compilers", "Damaged", "Member", "Source", "compile_here"]
+
+
+class Member(NamedTuple):
+    """A wheel's member that a ``Source`` is unpacked from, with what RECORD says of it."""
+
+    wheel: str
+    name: str
+    record_hash: str
+    """RECORD's ``sha256=...``: the member is checked against it, and its size, as written."""
+    size: int
+    executable: bool
+
+
+class Source(NamedTuple):
+    """A file of a staged entry to compile, or to unpack, or both."""
+
+    path: str
+    shown: str
+    """The path its code objects name (where it will be published); empty for a file that is
+    not compiled (no ``.py`` file)."""
+    member: Member | None = None
+    """Where to unpack it from first; None when it is written already."""
+
+
 Compile = Callable[[Sequence[Source]], None]
-"""Compiles the sources; returns when their bytecode is written."""
+"""Unpacks (where they have a member) and compiles the sources; returns when their bytecode is
+written, raising ``Damaged`` for a member that differs from RECORD and ``OSError`` for what the
+file system refused."""
 
-# The worker: one request a line (a JSON list of [source, shown name]), one empty line back
-# for each. It writes what py_compile writes, without py_compile's temporary file and rename
-# (staging is private until published; a file that failed midway is removed), its failed mkdir
-# and its four stats of paths a file (strace): creating and renaming files is what costs here.
-# Files are created read-only, as publishing leaves them (then it need not chmod them), and the
-# worker leaves without tearing its interpreter down: nothing of it outlives its answers.
-_WORKER = """
-import json, marshal, os, sys
-from importlib.util import MAGIC_NUMBER, cache_from_source
-
-def read_only(path, flags):
-    return os.open(path, flags, 0o444)
-
-made = set()
-for line in sys.stdin:
-    for source, shown in json.loads(line):
-        try:
-            with open(source, "rb") as f:
-                data = f.read()
-                st = os.fstat(f.fileno())
-            code = compile(data, shown, "exec", dont_inherit=True)
-        except Exception:  # SyntaxError, ValueError (NUL bytes, bad encoding), RecursionError...
-            continue
-        cached = cache_from_source(source)
-        header = MAGIC_NUMBER + bytes(4)  # PEP 552: no flags, then the source's mtime and size
-        for number in (int(st.st_mtime), st.st_size):
-            header += (number & 0xFFFFFFFF).to_bytes(4, "little")
-        try:
-            if os.path.dirname(cached) not in made:
-                os.makedirs(os.path.dirname(cached), exist_ok=True)
-                made.add(os.path.dirname(cached))
-            with open(cached, "wb", opener=read_only) as f:
-                f.write(header + marshal.dumps(code))
-        except OSError:
-            try:
-                os.unlink(cached)
-            except OSError:
-                pass
-    sys.stdout.write("\\n")
-    sys.stdout.flush()
-os._exit(0)
-"""
-
+_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bytecode_worker.py")
 _AHEAD = 2
 """Requests sent to a worker ahead of its answers: it always holds the next one while this
 process, whose threads unpacking wheels hold the GIL for milliseconds at a time, reads one."""
@@ -82,36 +65,43 @@ File by file, the requests and answers of a cold sync cost this process a tenth 
 
 
 def compile_here(sources: Sequence[Source]) -> None:
-    for source, shown in sources:
-        try:
-            py_compile.compile(source, cache_from_source(source), shown, doraise=True)
-        except (py_compile.PyCompileError, SyntaxError, ValueError, OSError):
-            continue
+    writer = Writer()
+    try:
+        writer.write(sources)
+    finally:
+        writer.close()
 
 
 class _Batch:
-    """One caller's files: done when the last of them is."""
+    """One caller's files: done when the last of them is; the first failure among them."""
 
     def __init__(self, count: int) -> None:
         self.left = count
+        self.failure: BaseException | None = None
         self.done = threading.Event()
         if count == 0:
             self.done.set()
 
-    def one_done(self) -> None:
+    def one_done(self, failure: BaseException | None) -> None:
         """Called under ``Compilers._ready``."""
+        self.failure = self.failure or failure
         self.left -= 1
         if self.left == 0:
             self.done.set()
 
 
+_Sent = tuple[list[Source], list[_Batch]]
+"""A request: its sources, and the batch of each."""
+
+
 class Compilers:
-    """Child interpreters that compile bytecode; a context manager that stops them on exit.
+    """Child interpreters that unpack and compile sources; a context manager that stops them
+    on exit.
 
     They start at once, each from a thread of its own, so a caller that creates them before
     resolving starts its resolver meanwhile, and their start-up overlaps the resolver's wait.
     ``compile`` may be called from many threads at once; each call returns when its own files
-    are compiled."""
+    are written and compiled."""
 
     def __init__(self, workers: int | None = None) -> None:
         self._queue: list[tuple[tuple[int, int, int], Source, _Batch]] = []
@@ -131,11 +121,13 @@ class Compilers:
             self._batches += 1
             for source in sources:
                 # Largest first: a big file started last would leave the other workers idle.
-                key = (self._batches, -_size(source[0]), self._order)
+                key = (self._batches, -_size(source), self._order)
                 heapq.heappush(self._queue, (key, source, batch))
                 self._order += 1
             self._ready.notify_all()
         batch.done.wait()
+        if batch.failure is not None:
+            raise batch.failure
 
     def _serve(self) -> None:
         """Start a worker and feed it until closed; one that cannot start leaves its share to
@@ -146,7 +138,7 @@ class Compilers:
             # interpreter this tool is installed in, their .pth files and its sitecustomize
             # cost a start 10-35 ms of CPU (measured), in every sync.
             child = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _WORKER],
+                [sys.executable, "-I", "-S", _WORKER],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
@@ -166,9 +158,9 @@ class Compilers:
             child.stdout.close()
 
     def _feed(self, child: subprocess.Popen[str] | None) -> None:
-        """Keep ``child`` ``_AHEAD`` requests ahead (without one, compile here); a file whose
-        worker died is left uncompiled, as a syntax error is."""
-        sent: deque[list[_Batch]] = deque()
+        """Keep ``child`` ``_AHEAD`` requests ahead; without one, or once it died, this process
+        does the requests (what the worker was sent again: its files must all be written)."""
+        sent: deque[_Sent] = deque()
         while True:
             with self._ready:
                 while not self._queue and not sent and not self._closed:
@@ -176,21 +168,32 @@ class Compilers:
                 if not self._queue and not sent:
                     return
                 request = self._take() if self._queue and len(sent) < _AHEAD else []
-            sources = [source for _, source, _ in request]
             if request:
-                sent.append([batch for *_, batch in request])
+                sent.append(([source for _, source, _ in request], [b for *_, b in request]))
             if child is None:
-                compile_here(sources)
-                answered = True
+                here = sent.popleft()
+                self._done(here, _here(here[0], again=False))
+                continue
+            sending = not request or self._send(child, sent[-1][0])
+            if sending and request and len(sent) < _AHEAD:
+                continue  # another request before waiting for an answer
+            answer = self._answer(child) if sending else None
+            if answer is None:
+                child = None
+                while sent:
+                    here = sent.popleft()
+                    self._done(here, _here(here[0], again=True))
             else:
-                sending = not request or self._send(child, sources)
-                if sending and request and len(sent) < _AHEAD:
-                    continue  # another request before waiting for an answer
-                answered = sending and self._answered(child)
-            with self._ready:
-                for _ in range(1 if answered else len(sent)):
-                    for batch in sent.popleft():
-                        batch.one_done()
+                failed: dict[int, BaseException] = {}
+                if answer:
+                    failed = {i: rebuilt(d) for i, d in json.loads(answer)}
+                self._done(sent.popleft(), failed)
+
+    def _done(self, request: _Sent, failed: dict[int, BaseException]) -> None:
+        """Count the request's sources done, each failure to its own batch."""
+        with self._ready:
+            for index, batch in enumerate(request[1]):
+                batch.one_done(failed.get(index))
 
     def _take(self) -> list[tuple[tuple[int, int, int], Source, _Batch]]:
         """The next request, from the queue's head: files up to ``_REQUEST_BYTES`` in all, or
@@ -214,13 +217,15 @@ class Compilers:
         return True
 
     @staticmethod
-    def _answered(child: subprocess.Popen[str]) -> bool:
-        """Wait for the answer to the oldest request; False when the worker is gone."""
+    def _answer(child: subprocess.Popen[str]) -> str | None:
+        """The answer to the oldest request (empty when all went well); None when the worker is
+        gone."""
         assert child.stdout is not None
         try:
-            return bool(child.stdout.readline())
+            line = child.stdout.readline()
         except OSError:
-            return False
+            return None
+        return line.rstrip("\n") if line else None
 
     def __enter__(self) -> Compilers:
         return self
@@ -233,8 +238,39 @@ class Compilers:
             feeder.join()
 
 
-def _size(path: str) -> int:
+def _here(sources: list[Source], again: bool) -> dict[int, BaseException]:
+    """Do a request in this process, source by source as a worker does; ``again`` when a
+    worker that died had it, which may have written some of its files, in part."""
+    failed: dict[int, BaseException] = {}
+    writer = Writer()
     try:
-        return os.path.getsize(path)
+        for index, source in enumerate(sources):
+            if again:
+                _remove_written(source)
+            try:
+                writer.write([source])
+            except (Damaged, OSError) as exc:
+                failed[index] = exc
+    finally:
+        writer.close()
+    return failed
+
+
+def _remove_written(source: Source) -> None:
+    """What a worker may have written of ``source``: its bytecode, and the file itself when
+    the worker unpacked it."""
+    written = [cache_from_source(source.path)]
+    if source.member is not None:
+        written.append(source.path)
+    for path in written:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _size(source: Source) -> int:
+    if source.member is not None:
+        return source.member.size
+    try:
+        return os.path.getsize(source.path)
     except OSError:
         return 0

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from versioned_import._runtime.fs import file_digest
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
-from versioned_import.store.bytecode import Compile, compile_here
+from versioned_import.store.bytecode import Compile, Damaged, Source, compile_here
 from versioned_import.store.unpack import Unpacked, unpack
 
 if TYPE_CHECKING:
@@ -80,15 +80,21 @@ def install_wheel(
         with busy or nullcontext(), store.adding(key) as addition:
             if addition is not None:
                 origin = source or os.path.abspath(wheel)
-                entry, sources = _install_into(wheel, addition.path, tag, origin)
+                entry, unpacked = _install_into(wheel, addition.path, tag, origin)
                 if canonicalize_name(entry.name) != key.name or entry.version != key.version:
                     raise WheelError(
                         wheel,
                         f"METADATA says {entry.name} {entry.version}, the file name says "
                         f"{key.name} {key.version}; rebuild the wheel",
                     )
+                sources = _sources(unpacked, addition.path, store.entry_dir(key))
                 with _released(busy):
-                    compile(_sources(sources, addition.path, store.entry_dir(key)))
+                    _compile(wheel, compile, sources)
+                    # Last: a staged entry with its entry.json is whole.
+                    with open(
+                        os.path.join(addition.path, layout.ENTRY_FILE), "w", encoding="utf-8"
+                    ) as f:
+                        f.write(entry.to_json())
                     if before_publish is not None:
                         before_publish()
     except OSError as exc:
@@ -186,17 +192,43 @@ def _released(lock: threading.Lock | None) -> Iterator[None]:
         lock.acquire()
 
 
-def _sources(sources: list[str], staged: str, final: str) -> list[tuple[str, str]]:
-    """The staged entry's Python ``sources`` (relative to its site directory) to compile, each
-    with the path it will be published at, which its code objects name (tracebacks and
-    ``__file__`` agree then)."""
+def _sources(unpacked: Unpacked, staged: str, final: str) -> list[Source]:
+    """The staged entry's Python sources to compile, from its installed RECORD (a walk of the
+    entry for them cost a tenth of an install, measured), each with the path it will be
+    published at, which its code objects name (tracebacks and ``__file__`` agree then), and
+    the member to unpack it from where it was deferred; then the other deferred files."""
     staged, final = os.path.join(staged, layout.SITE_DIR), os.path.join(final, layout.SITE_DIR)
-    return [(os.path.join(staged, path), os.path.join(final, path)) for path in sources]
+    sources = []
+    for path in _python_sources(unpacked.record):
+        where = os.path.join(staged, path)
+        sources.append(Source(where, os.path.join(final, path), unpacked.deferred.get(where)))
+    compiled = {source.path for source in sources}
+    others = (
+        Source(where, "", m) for where, m in unpacked.deferred.items() if where not in compiled
+    )
+    return [*sources, *others]
 
 
-def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry, list[str]]:
-    """The entry ``wheel`` unpacks into at ``staged``, and its Python sources, from what was
-    written (a walk of the entry for them cost a tenth of an install, measured)."""
+def _compile(wheel: str, compile: Compile, sources: list[Source]) -> None:
+    """``compile`` the sources, which unpacks the deferred ones: a member that differs from
+    RECORD, or that the file system refuses (but for a full store: ``install_wheel`` says
+    so), is the wheel's failure."""
+    try:
+        compile(sources)
+    except Damaged as exc:
+        detail = exc.detail or (
+            f"hash / size of {exc.member} didn't match RECORD; the wheel is damaged or was "
+            "tampered with"
+        )
+        raise WheelError(wheel, detail) from exc
+    except OSError as exc:
+        if exc.errno in _STORE_FULL:
+            raise
+        raise WheelError(wheel, _describe(exc)) from exc
+
+
+def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry, Unpacked]:
+    """The entry ``wheel`` unpacks into at ``staged``, and what was unpacked."""
     from installer.exceptions import InstallerError
 
     try:
@@ -212,7 +244,7 @@ def _install_into(wheel: str, staged: str, tag: str, origin: str) -> tuple[Entry
             _check_record_lists_only_members(wheel, text, names)
             unpacked = unpack(wheel, archive, source, root_scheme, staged, record)
             entry = _describe_entry(wheel, staged, source.dist_info_dir, tag, origin, unpacked)
-            return entry, _python_sources(unpacked.record)
+            return entry, unpacked
     except WheelError:
         raise
     # zlib.error, EOFError, NotImplementedError: a damaged or exotic member, met when read.
@@ -388,8 +420,6 @@ def _describe_entry(
         source=origin,
         wheel_size=os.path.getsize(wheel),
     )
-    with open(os.path.join(staged, layout.ENTRY_FILE), "w", encoding="utf-8") as f:
-        f.write(entry.to_json())
     return entry
 
 

@@ -2,7 +2,10 @@
 
 Each member is written into its scheme's directory and checked against RECORD's hash and size
 as it is written (one hash serves the check and the installed RECORD), then come the launchers
-of the entry points, INSTALLER and the installed RECORD. This is what ``installer.install``
+of the entry points, INSTALLER and the installed RECORD. The site's files, but for the
+.dist-info, are left to the bytecode compilers when RECORD gives them a sha256: they unpack
+and check them where they compile them (``bytecode_worker``), several at once, and RECORD's
+line is then the installed one. This is what ``installer.install``
 does through a ``SchemeDictionaryDestination`` — the same schemes, launchers, ``#!python``
 rewriting, executable bits, warnings and RECORD, byte for byte (tests/test_unpack.py installs
 with both and compares) — without its objects, parses and path normalizations for every
@@ -28,6 +31,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple
 
 from versioned_import.errors import WheelError
 from versioned_import.store import layout
+from versioned_import.store.bytecode import Member
 
 if TYPE_CHECKING:
     from installer.sources import WheelFile
@@ -50,7 +54,10 @@ class Unpacked(NamedTuple):
     record: list[str]
     """The installed RECORD's paths, relative to the site directory."""
     size: int
-    """Bytes written: every file of the entry."""
+    """Bytes of every file of the entry, those ``deferred`` included."""
+    deferred: dict[str, Member]
+    """The site's files left for the compilers to unpack (``bytecode.Member``), by the absolute
+    path they go to."""
 
 
 def unpack(
@@ -65,7 +72,9 @@ def unpack(
     goes to ``root_scheme``, whose RECORD lines by path are ``record``) into the entry staged
     at ``staged``. A member that differs from
     RECORD raises ``WheelError``; a member installed twice or outside its scheme,
-    ``ValueError``."""
+    ``ValueError``. The site's files (but the .dist-info) whose RECORD line has a sha256 are
+    not written but ``deferred``: the bytecode compilers unpack them, each checked against that
+    line, so on many cores the unpacking is not one chain of Python calls in this process."""
     dist_info = source.dist_info_dir
     record_path = f"{dist_info}/RECORD"
     files = _Files(staged)
@@ -86,8 +95,14 @@ def unpack(
                 raise ValueError(f"{name} is not contained in a valid .data subdirectory.")
         mode = info.external_attr >> 16
         executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
+        row = record.get(name, (name, "", ""))
+        # The .dist-info stays here: its METADATA is read back to describe the entry.
+        site = layout.SCHEMES[scheme] == layout.SITE_DIR and not name.startswith(f"{dist_info}/")
+        if site and row[1].startswith("sha256="):
+            files.defer(scheme, path, Member(wheel, name, row[1], int(row[2]), executable))
+            continue
         with archive.open(info) as stream:
-            member = _Member(wheel, record.get(name, (name, "", "")), stream)
+            member = _Member(wheel, row, stream)
             if scheme == "scripts":
                 files.write(scheme, path, _fix_shebang(member.read_all()), executable)
             else:
@@ -147,8 +162,10 @@ class _Files:
         staged = os.path.abspath(staged)
         self._roots = {scheme: os.path.join(staged, d) for scheme, d in layout.SCHEMES.items()}
         self._made: set[str] = set()
+        self._targets: set[str] = set()
         self._rows: list[Row] = []
         self._size = 0
+        self._deferred: dict[str, Member] = {}
 
     def copy(self, scheme: str, path: str, member: _Member, executable: bool) -> None:
         size = 0
@@ -160,6 +177,12 @@ class _Files:
         finally:
             os.close(fd)
         self._add(scheme, path, member.installed.digest(), size)
+
+    def defer(self, scheme: str, path: str, member: Member) -> None:
+        """Record ``member`` as installed at ``path``, for its compiler to write."""
+        self._deferred[self._target(scheme, path)] = member
+        self._rows.append((scheme, path, member.record_hash, str(member.size)))
+        self._size += member.size
 
     def write(self, scheme: str, path: str, data: bytes, executable: bool) -> None:
         self._put(scheme, path, data, executable)
@@ -180,7 +203,7 @@ class _Files:
             writer.writerow((paths[-1], digest, size))
         data = text.getvalue().encode("utf-8")
         self._put(root_scheme, record_path, data, False)
-        return Unpacked(paths, self._size + len(data))
+        return Unpacked(paths, self._size + len(data), self._deferred)
 
     def _put(self, scheme: str, path: str, data: bytes, executable: bool) -> None:
         fd = self._create(scheme, path, executable)
@@ -195,20 +218,12 @@ class _Files:
         read-only from the start, as ``make_read_only`` leaves it when publishing (which then
         need not change it: a chmod a file). A descriptor, not a file object: ``open`` adds an
         fstat, an ioctl and an lseek a file (measured)."""
-        root = self._roots[scheme]
-        target = os.path.normpath(os.path.join(root, path))
-        if not target.startswith(root + os.sep):
-            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        target = self._target(scheme, path)
         parent = os.path.dirname(target)
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
-        try:
-            fd = os.open(target, _CREATE, 0o444)
-        except FileExistsError:
-            raise ValueError(
-                f"more than one member of the wheel installs as {path} ({scheme})"
-            ) from None
+        fd = os.open(target, _CREATE, 0o444)
         if executable:
             try:
                 os.fchmod(fd, 0o555)
@@ -216,6 +231,18 @@ class _Files:
                 os.close(fd)
                 raise
         return fd
+
+    def _target(self, scheme: str, path: str) -> str:
+        """Where ``path`` of ``scheme`` goes: inside the scheme's directory, and taken by no
+        other file of the entry (installer refuses both too)."""
+        root = self._roots[scheme]
+        target = os.path.normpath(os.path.join(root, path))
+        if not target.startswith(root + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        if target in self._targets:
+            raise ValueError(f"more than one member of the wheel installs as {path} ({scheme})")
+        self._targets.add(target)
+        return target
 
     def _add(self, scheme: str, path: str, digest: bytes, size: int) -> None:
         self._rows.append((scheme, path, layout.record_digest(digest, _HASH), str(size)))
