@@ -243,7 +243,11 @@ def test_a_source_not_yet_unpacked_is_unpacked_read_only_and_compiled(
     assert all(_shown_name(source.path) == source.shown for source in sources)
 
 
-@pytest.mark.parametrize("lie", [b"VALUE = 2\n", b"VALUE = 1\n\n"], ids=["content", "size"])
+@pytest.mark.parametrize(
+    "lie",
+    [b"VALUE = 2\n", b"VALUE = 1\n\n", b"V"],
+    ids=["content", "record-longer", "record-shorter"],
+)
 def test_a_member_that_differs_from_record_is_refused_by_name(
     tmp_path: Path, compile: Compile, lie: bytes
 ) -> None:
