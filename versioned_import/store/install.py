@@ -2,7 +2,9 @@
 
 Each member is checked against RECORD's hash and size as it is unpacked (one pass over the
 archive, not a check and then an install), and a mismatch stops the install before anything is
-published. Bytecode is compiled in staging, by the caller's ``Compile``.
+published. The site's files are unpacked, and their bytecode compiled, in staging by the
+caller's ``Compile`` (``bytecode.Compilers``: worker processes, so the unpacking of many wheels
+is spread over the cores).
 """
 
 from __future__ import annotations
@@ -60,10 +62,11 @@ def install_wheel(
     """Install ``wheel`` into ``store``; returns its entry and whether it was new.
 
     ``source`` is where the wheel came from (its URL), recorded for locks; default: its path.
-    ``compile`` writes the bytecode of the staged sources (``bytecode.Compilers`` shares worker
-    processes between installs). ``by_content`` keys the entry by the wheel's sha256 too
-    (``layout.content_key``), for wheels built from local files. ``busy`` is held while this
-    install works in this process, and released while it waits for its bytecode.
+    ``compile`` unpacks the site's files left to it and writes the bytecode of the staged
+    sources (``bytecode.Compilers`` shares worker processes between installs). ``by_content``
+    keys the entry by the wheel's sha256 too (``layout.content_key``), for wheels built from
+    local files. ``busy`` is held while this install works in this process, and released while
+    it waits for ``compile``.
     ``before_publish`` is called, with ``busy`` released, once the entry is staged whole; what
     it raises stops the install, and nothing is published.
     """
@@ -109,10 +112,10 @@ def install_wheel(
 
 class Installs:
     """Installs started one by one, as their wheels arrive (a download finishing, a guess
-    fetched), on a thread each, ``compile`` writing their bytecode. None is published before
-    ``publish`` allows its wheel: a caller may start installing before it knows that all it
-    needs was fetched. A context manager: on exit the installs not allowed are thrown away, and
-    every install has ended."""
+    fetched), on a thread each, ``compile`` unpacking their site and writing their bytecode.
+    None is published before ``publish`` allows its wheel: a caller may start installing before
+    it knows that all it needs was fetched. A context manager: on exit the installs not allowed
+    are thrown away, and every install has ended."""
 
     def __init__(self, store: Store, compile: Compile) -> None:
         from concurrent.futures import ThreadPoolExecutor
