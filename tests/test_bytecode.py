@@ -280,3 +280,41 @@ def test_without_a_worker_this_process_compiles(
         compilers.compile(sources)
     for source, shown, _ in sources:
         assert _shown_name(source) == shown
+
+
+@pytest.mark.parametrize("workers", ["started", "none"])
+def test_a_source_that_fails_unexpectedly_fails_its_caller_and_nothing_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    # A member the wheel lacks is no damage a RECORD check finds: whatever raises, here or in a
+    # worker, ends the call that asked, and the next call is served.
+    if workers == "none":
+
+        def cannot_start(*args: object, **kwargs: object) -> object:
+            raise OSError(11, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(subprocess, "Popen", cannot_start)
+    wheel = _wheel(tmp_path, {"pkg/mod.py": b"VALUE = 1\n"})
+    source = _unpacking(tmp_path, wheel, "pkg/mod.py")
+    assert source.member is not None
+    missing = Source(
+        str(tmp_path / "site" / "pkg" / "gone.py"),
+        "/published/pkg/gone.py",
+        source.member._replace(name="pkg/gone.py"),
+    )
+    raised: list[BaseException] = []
+
+    def ask(compilers: Compilers) -> None:
+        try:
+            compilers.compile([missing])
+        except Exception as exc:
+            raised.append(exc)
+
+    with Compilers(1) as compilers:
+        asking = threading.Thread(target=ask, args=(compilers,))
+        asking.start()
+        asking.join(timeout=60)
+        assert not asking.is_alive()
+        compilers.compile([source])
+    assert len(raised) == 1 and "pkg/gone.py" in str(raised[0])
+    assert _shown_name(source.path) == source.shown

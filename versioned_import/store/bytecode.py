@@ -241,19 +241,14 @@ class Compilers:
 def _here(sources: list[Source], again: bool) -> dict[int, BaseException]:
     """Do a request in this process, source by source as a worker does; ``again`` when a
     worker that died had it, which may have written some of its files, in part."""
-    failed: dict[int, BaseException] = {}
+    if again:
+        for source in sources:
+            _remove_written(source)
     writer = Writer()
     try:
-        for index, source in enumerate(sources):
-            if again:
-                _remove_written(source)
-            try:
-                writer.write([source])
-            except (Damaged, OSError) as exc:
-                failed[index] = exc
+        return dict(writer.write_each(sources))
     finally:
         writer.close()
-    return failed
 
 
 def _remove_written(source: Source) -> None:

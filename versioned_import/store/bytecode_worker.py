@@ -68,6 +68,17 @@ class Writer:
                 continue
             self._write_bytecode(path, st, code)
 
+    def write_each(self, sources: "Sequence[Sequence[Any]]") -> "list[tuple[int, Exception]]":
+        """``write`` source by source: a request holds sources of several installs, and one's
+        failure is none of the others'. Each failure with its source's index."""
+        failed = []
+        for index, source in enumerate(sources):
+            try:
+                self.write([source])
+            except Exception as exc:
+                failed.append((index, exc))
+        return failed
+
     def close(self) -> None:
         for archive in self._archives.values():
             archive.close()
@@ -174,14 +185,7 @@ def rebuilt(description: "Sequence[Any]") -> Exception:
 def main() -> None:
     writer = Writer()
     for line in sys.stdin:
-        # Source by source: a request holds sources of several installs, and one's failure is
-        # none of the others'.
-        failures = []
-        for index, source in enumerate(json.loads(line)):
-            try:
-                writer.write([source])
-            except Exception as exc:
-                failures.append([index, failure(exc)])
+        failures = [[i, failure(exc)] for i, exc in writer.write_each(json.loads(line))]
         sys.stdout.write((json.dumps(failures) if failures else "") + "\n")
         sys.stdout.flush()
     # Nothing of this interpreter outlives its answers: it need not tear itself down.
