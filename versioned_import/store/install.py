@@ -27,7 +27,7 @@ from versioned_import._runtime.fs import file_digest
 from versioned_import.errors import StoreError, WheelError
 from versioned_import.store import Entry, Store, layout
 from versioned_import.store.bytecode import Compile, Damaged, Source, compile_here
-from versioned_import.store.unpack import Unpacked, unpack
+from versioned_import.store.unpack import Unpacked, mismatch, unpack
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -219,11 +219,8 @@ def _compile(wheel: str, compile: Compile, sources: list[Source]) -> None:
     try:
         compile(sources)
     except Damaged as exc:
-        detail = exc.detail or (
-            f"hash / size of {exc.member} didn't match RECORD; the wheel is damaged or was "
-            "tampered with"
-        )
-        raise WheelError(wheel, detail) from exc
+        failure = WheelError(wheel, exc.detail) if exc.detail else mismatch(wheel, exc.member)
+        raise failure from exc
     except OSError as exc:
         if exc.errno in _STORE_FULL:
             raise

@@ -36,7 +36,7 @@ from versioned_import.store.bytecode import Member
 if TYPE_CHECKING:
     from installer.sources import WheelFile
 
-__all__ = ["Unpacked", "unpack"]
+__all__ = ["Unpacked", "mismatch", "unpack"]
 
 _BLOCK = 1 << 16
 """How much of a member is read at a time, as installer does."""
@@ -148,11 +148,16 @@ class _Member:
     def _check(self, size: int) -> None:
         actual = layout.record_digest(self._checked.digest()).partition("=")[2]
         if actual != self._expected or not self._row[2] or size != int(self._row[2]):
-            raise WheelError(
-                self._wheel,
-                f"hash / size of {self._row[0]} didn't match RECORD; the wheel is damaged "
-                "or was tampered with",
-            )
+            raise mismatch(self._wheel, self._row[0])
+
+
+def mismatch(wheel: str, name: str) -> WheelError:
+    """The failure of a member of ``wheel`` that differs from its RECORD line, wherever it was
+    unpacked."""
+    return WheelError(
+        wheel,
+        f"hash / size of {name} didn't match RECORD; the wheel is damaged or was tampered with",
+    )
 
 
 class _Files:
