@@ -29,7 +29,7 @@ _INSTALLER = """
 import os, sys, time
 from versioned_import import cli  # noqa: F401
 from versioned_import.store import install  # noqa: F401
-import filelock, installer.destinations, packaging.tags  # noqa: F401
+import installer.destinations, packaging.tags  # noqa: F401
 go = sys.argv[1]
 print("ready", flush=True)
 while not os.path.exists(go):

@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import filelock
 import pytest
 
 from tests.conftest import vimport
 from tests.storecheck import assert_entry_holds_wheel, assert_store_sound, staging_leftovers
+from versioned_import._runtime.fs import FileLock
 from versioned_import.store import Key, Store, layout
 from versioned_import.wheelbuild import build_wheel
 
@@ -134,7 +134,7 @@ def test_an_installer_killed_while_waiting_to_publish_leaves_no_entry(
         return done and staged.stat().st_mode & 0o777 == 0o555
 
     os.makedirs(layout.mutex_dir(store.root), exist_ok=True)
-    with filelock.FileLock(os.path.join(layout.mutex_dir(store.root), f"{_NAME}.lock")):
+    with FileLock(os.path.join(layout.mutex_dir(store.root), f"{_NAME}.lock")):
         child = _start(store, big_wheel)
 
         assert _kill_when(store, child, waiting_for_the_lock) == "before publish"

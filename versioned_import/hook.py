@@ -46,7 +46,6 @@ PTH_FILE = "zzzz-versioned-import-hook.pth"
 _TOOL_DEPENDENCIES = (
     "packaging",
     "installer",
-    "filelock",
     "platformdirs",
     "pyproject_hooks",
 )

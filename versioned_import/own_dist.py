@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.fs import FileLock, make_dirs, write_atomic
 from versioned_import._runtime.ownrecord import (
     EDITABLE_TAG,
     editable_dist,
@@ -122,12 +122,10 @@ def ensure(
 ) -> Built:
     """The project's own distribution, made by its backend unless the current build was made
     from the same inputs (and ``force`` is false); ``offline`` installs no build requirements."""
-    import filelock
-
     make_dirs(os.path.dirname(own.current_file))
     inputs = inputs_hash(own.system.__dict__, own.watched)
     # Two interpreters starting at once after an edit run the backend once.
-    with filelock.FileLock(f"{own.current_file}.lock", mode=0o644):
+    with FileLock(f"{own.current_file}.lock"):
         current = read_record(own.current_file)
         if current is not None and current["inputs"] == inputs and not force:
             return Built(_dist(own, current), rebuilt=False)

@@ -316,7 +316,6 @@ _NEEDED_ONCE_RESOLVED = (
     "zipfile",  # installing
     "email.parser",
     "installer",
-    "filelock",
     "tomli_w",  # writing the lock
 )
 """What a sync imports once resolved: libraries that never import this package, so importing

@@ -9,7 +9,7 @@ from tests.e2e.conftest import Imports, missing
 
 pytestmark = pytest.mark.e2e
 
-_TOOL_DEPENDENCIES = ("packaging", "installer", "filelock", "platformdirs", "pyproject_hooks")
+_TOOL_DEPENDENCIES = ("packaging", "installer", "platformdirs", "pyproject_hooks")
 
 
 def test_the_tools_dependencies_are_not_importable_in_a_project(

@@ -16,7 +16,7 @@ import os
 import shutil
 from collections.abc import Sequence
 
-from versioned_import._runtime.fs import make_dirs
+from versioned_import._runtime.fs import FileLock, make_dirs
 from versioned_import._runtime.paths import build_flavour, user_cache_dir
 from versioned_import.errors import PackageIndexError
 from versioned_import.progress import Reporter
@@ -48,12 +48,10 @@ def build_env(requirements: Sequence[str], reporter: Reporter, *, offline: bool 
             f"the build requirements ({', '.join(requirements)}) are not installed yet, and "
             "--offline fetches nothing; run `vimport sync` once without --offline"
         )
-    import filelock
-
     make_dirs(build_envs_dir())
     # Double-checked: the existence check and the rename happen under the key's lock, so two
     # interpreters starting at once install the requirements once.
-    with filelock.FileLock(f"{directory}.lock", mode=0o644):
+    with FileLock(f"{directory}.lock"):
         if os.path.isdir(directory):
             return directory
         staging = f"{directory}.{os.getpid()}.tmp"

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from versioned_import._runtime.fs import make_dirs, write_atomic
+from versioned_import._runtime.fs import FileLock, make_dirs, write_atomic
 from versioned_import._runtime.roots import add_root
 from versioned_import.errors import StoreError
 from versioned_import.store import layout
@@ -192,11 +192,9 @@ class Store:
     def _exclusive(self, name: str) -> Iterator[None]:
         """Hold the mutex of distribution ``name`` (canonical). Not re-entrant: flock is per open
         file, so a second hold of one name in one process waits for ever."""
-        import filelock
-
         make_dirs(layout.mutex_dir(self.root))
         path = os.path.join(layout.mutex_dir(self.root), f"{name}.lock")
-        with filelock.FileLock(path, mode=0o644):
+        with FileLock(path):
             yield
 
     def _publish(self, staged: str, key: Key) -> bool:
