@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import vimport
 from tests.storecheck import assert_entry_holds_wheel, assert_store_sound, staging_leftovers
-from versioned_import._runtime.fs import FileLock
+from versioned_import.flock import FileLock
 from versioned_import.store import Key, Store, layout
 from versioned_import.wheelbuild import build_wheel
 

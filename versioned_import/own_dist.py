@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from versioned_import._runtime.fs import FileLock, make_dirs, write_atomic
+from versioned_import._runtime.fs import make_dirs, write_atomic
 from versioned_import._runtime.ownrecord import (
     EDITABLE_TAG,
     editable_dist,
@@ -39,6 +39,7 @@ from versioned_import._runtime.paths import user_cache_dir
 from versioned_import.backend import DEFAULT_SYSTEM, BuildSystem, prepare_metadata
 from versioned_import.backend.env import restrict
 from versioned_import.errors import ManifestError
+from versioned_import.flock import FileLock
 from versioned_import.progress import Reporter
 from versioned_import.project.manifest import load_toml, parse_requirements
 from versioned_import.project.pyproject import MANIFEST

@@ -1,5 +1,4 @@
-"""Files and directories the tool writes: one atomic write, one lock and one permission rule for
-all.
+"""Files and directories the tool writes: one atomic write and one permission rule for all.
 
 Nothing the tool writes is writable by group or others, whatever the umask: the store serves
 every user of a machine, and a writable sitecustomize or plan would let any of them run code in
@@ -8,15 +7,7 @@ every interpreter start.
 
 import os
 
-__all__ = [
-    "DIR_MODE",
-    "FILE_MODE",
-    "FileLock",
-    "file_digest",
-    "make_dirs",
-    "sha256_hex",
-    "write_atomic",
-]
+__all__ = ["DIR_MODE", "FILE_MODE", "file_digest", "make_dirs", "sha256_hex", "write_atomic"]
 
 DIR_MODE = 0o755
 FILE_MODE = 0o644
@@ -57,38 +48,6 @@ def write_atomic(path: str, data: bytes, mode: int = FILE_MODE, *, durable: bool
         except OSError:
             pass
         raise
-
-
-class FileLock:
-    """The exclusive lock of the file at ``path`` (made with ``FILE_MODE`` when missing), held
-    in a ``with`` block, for what processes must not do at once in one place.
-
-    ``flock``, blocking: a waiter wakes as soon as the holder is done, and the lock goes with
-    the holder's open file, so a holder that dies releases it (the file stays; by itself it
-    means nothing). Opened for writing, as NFS's emulation of ``flock`` needs for an exclusive
-    lock; never through a link. Not re-entrant: a second hold of one path in one process waits
-    for ever."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> None:
-        import fcntl  # not at start-up, which locks nothing
-
-        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(self.path, flags, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-
-    def __exit__(self, *exc: object) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)  # which releases the lock
 
 
 def file_digest(path: str, algorithm: str = "sha256") -> bytes:

@@ -16,9 +16,10 @@ import os
 import shutil
 from collections.abc import Sequence
 
-from versioned_import._runtime.fs import FileLock, make_dirs
+from versioned_import._runtime.fs import make_dirs
 from versioned_import._runtime.paths import build_flavour, user_cache_dir
 from versioned_import.errors import PackageIndexError
+from versioned_import.flock import FileLock
 from versioned_import.progress import Reporter
 
 __all__ = ["build_env", "build_envs_dir", "restrict"]

@@ -20,9 +20,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from versioned_import._runtime.fs import FileLock, make_dirs, write_atomic
+from versioned_import._runtime.fs import make_dirs, write_atomic
 from versioned_import._runtime.roots import add_root
 from versioned_import.errors import StoreError
+from versioned_import.flock import FileLock
 from versioned_import.store import layout
 from versioned_import.store.layout import Key
 
