@@ -116,7 +116,7 @@ def test_pip_and_pipdeptree_describe_the_project_and_nothing_of_the_tool(
 
     names = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
     assert names["requests"] == "2.32.3" and names["pydantic"] == "2.11.7", listed.stdout
-    for tool_own in ("versioned-import", "tomli-w", "installer"):
+    for tool_own in ("versioned-import", "tomli-w", "uv"):
         assert tool_own not in names
     assert (checked.returncode, checked.stdout) == (0, "No broken requirements found.\n")
     assert shown.returncode == 0 and "Version: 2.32.3" in shown.stdout, shown.stderr
