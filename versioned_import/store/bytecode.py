@@ -65,11 +65,8 @@ File by file, the requests and answers of a cold sync cost this process a tenth 
 
 
 def compile_here(sources: Sequence[Source]) -> None:
-    writer = Writer()
-    try:
+    with Writer() as writer:
         writer.write(sources)
-    finally:
-        writer.close()
 
 
 class _Batch:
@@ -244,11 +241,8 @@ def _here(sources: list[Source], again: bool) -> dict[int, BaseException]:
     if again:
         for source in sources:
             _remove_written(source)
-    writer = Writer()
-    try:
+    with Writer() as writer:
         return dict(writer.write_each(sources))
-    finally:
-        writer.close()
 
 
 def _remove_written(source: Source) -> None:

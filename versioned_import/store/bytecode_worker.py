@@ -47,7 +47,8 @@ class Damaged(Exception):
 
 class Writer:
     """Writes sources (``bytecode.Source`` as a list: path, shown, member) and their bytecode;
-    keeps the wheels it reads open, and the directories it made known."""
+    keeps the wheels it reads open, and the directories it made known. A context manager that
+    closes the wheels on exit."""
 
     def __init__(self) -> None:
         self._made: set[str] = set()
@@ -83,6 +84,12 @@ class Writer:
         for archive in self._archives.values():
             archive.close()
         self._archives.clear()
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _unpacked(
         self, path: str, member: "Sequence[Any]", keep: bool
