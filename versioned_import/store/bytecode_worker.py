@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+"""A new file, as ``open(path, "xb")``."""
 _BLOCK = 1 << 16
 _OPEN_ARCHIVES = 8
 """Wheels kept open between requests: a wheel's sources come in several requests in a row."""
@@ -101,11 +102,9 @@ class Writer:
         import zlib
 
         wheel, name, expected, size, executable = member
-        self._make_parent(path)
-        fd = os.open(path, _CREATE, 0o444)
+        make_parent(path, self._made)
+        fd = create_read_only(path, executable)
         try:
-            if executable:
-                os.fchmod(fd, 0o555)
             digest, kept, written = hashlib.sha256(), [], 0
             try:
                 with self._archive(wheel).open(name) as stream:
@@ -116,9 +115,7 @@ class Writer:
                         digest.update(block)
                         if keep:
                             kept.append(block)
-                        view = memoryview(block)
-                        while view:
-                            view = view[os.write(fd, view) :]
+                        write_all(fd, block)
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
                 raise Damaged(name, str(exc) or type(exc).__name__) from exc
             recorded = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
@@ -148,8 +145,8 @@ class Writer:
         for number in (int(st.st_mtime), st.st_size):
             header += (number & 0xFFFFFFFF).to_bytes(4, "little")
         try:
-            self._make_parent(cached)
-            fd = os.open(cached, _CREATE, 0o444)
+            make_parent(cached, self._made)
+            fd = create_read_only(cached, False)
             try:
                 os.write(fd, header + marshal.dumps(code))
             finally:
@@ -158,11 +155,34 @@ class Writer:
             with contextlib.suppress(OSError):
                 os.unlink(cached)
 
-    def _make_parent(self, path: str) -> None:
-        parent = os.path.dirname(path)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
+
+def make_parent(path: str, made: "set[str]") -> None:
+    """Make the directory of ``path`` unless it is in ``made``, the directories made so far."""
+    parent = os.path.dirname(path)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+
+
+def create_read_only(path: str, executable: bool) -> int:
+    """The descriptor of a new file at ``path``, never over one, executable for everyone if
+    ``executable``. It is read-only from the start, as ``make_read_only`` leaves an entry when
+    publishing (which then need not change it: a chmod a file). A descriptor, not a file
+    object: ``open`` adds an fstat, an ioctl and an lseek a file (measured)."""
+    fd = os.open(path, _CREATE, 0o444)
+    if executable:
+        try:
+            os.fchmod(fd, 0o555)
+        except BaseException:
+            os.close(fd)
+            raise
+    return fd
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _read(path: str) -> "tuple[bytes, os.stat_result]":

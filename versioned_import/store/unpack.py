@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple
 from versioned_import.errors import WheelError
 from versioned_import.store import layout
 from versioned_import.store.bytecode import Member
+from versioned_import.store.bytecode_worker import create_read_only, make_parent, write_all
 
 if TYPE_CHECKING:
     from installer.sources import WheelFile
@@ -43,8 +44,6 @@ _BLOCK = 1 << 16
 _HASH = "sha256"
 """The installed RECORD's hash, as installer's destination writes it."""
 _INSTALLER = b"versioned-import\n"
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-"""A new file, as ``open(path, "xb")``."""
 
 Row = tuple[str, str, str, str]
 """An installed RECORD line with its scheme: (scheme, path in the scheme, hash, size)."""
@@ -177,7 +176,7 @@ class _Files:
         fd = self._create(scheme, path, executable)
         try:
             for block in member.blocks():
-                _write_all(fd, block)
+                write_all(fd, block)
                 size += len(block)
         finally:
             os.close(fd)
@@ -213,29 +212,17 @@ class _Files:
     def _put(self, scheme: str, path: str, data: bytes, executable: bool) -> None:
         fd = self._create(scheme, path, executable)
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
         finally:
             os.close(fd)
 
     def _create(self, scheme: str, path: str, executable: bool) -> int:
-        """The descriptor of a new file at ``path`` in ``scheme``, never over one written
-        before (installer refuses that too), executable for everyone if ``executable``. It is
-        read-only from the start, as ``make_read_only`` leaves it when publishing (which then
-        need not change it: a chmod a file). A descriptor, not a file object: ``open`` adds an
-        fstat, an ioctl and an lseek a file (measured)."""
+        """The descriptor of a new, read-only file at ``path`` in ``scheme`` (``_target``:
+        never over one written before, as installer refuses), executable for everyone if
+        ``executable``."""
         target = self._target(scheme, path)
-        parent = os.path.dirname(target)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        fd = os.open(target, _CREATE, 0o444)
-        if executable:
-            try:
-                os.fchmod(fd, 0o555)
-            except BaseException:
-                os.close(fd)
-                raise
-        return fd
+        make_parent(target, self._made)
+        return create_read_only(target, executable)
 
     def _target(self, scheme: str, path: str) -> str:
         """Where ``path`` of ``scheme`` goes: inside the scheme's directory, and taken by no
@@ -252,12 +239,6 @@ class _Files:
     def _add(self, scheme: str, path: str, digest: bytes, size: int) -> None:
         self._rows.append((scheme, path, layout.record_digest(digest, _HASH), str(size)))
         self._size += size
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _write_launchers(files: _Files, entry_points: str) -> None:
