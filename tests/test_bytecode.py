@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import errno
 import hashlib
 import marshal
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import venv_python
+from versioned_import.store import layout
 from versioned_import.store.bytecode import (
     Compile,
     Compilers,
@@ -226,8 +226,8 @@ def _unpacking(
     with zipfile.ZipFile(wheel) as archive:
         data = archive.read(name)
     recorded = lie or data
-    digest = base64.urlsafe_b64encode(hashlib.sha256(recorded).digest()).rstrip(b"=").decode()
-    member = Member(wheel, name, f"sha256={digest}", len(recorded), executable)
+    digest = layout.record_digest(hashlib.sha256(recorded).digest())
+    member = Member(wheel, name, digest, len(recorded), executable)
     return Source(str(directory / "site" / name), f"/published/{name}", member)
 
 
