@@ -139,3 +139,36 @@ def test_the_hook_installed_under_umask_0_is_writable_by_its_owner_only(tmp_path
     compiled = {p.name.partition(".")[0] for p in written if p.suffix == ".pyc"}
     assert compiled >= {"_vimport_runtime", "_vimport_runtime_quickplan", "_vimport_runtime_pep508"}
     assert [str(p) for p in written if p.stat().st_mode & 0o022] == []
+
+
+@pytest.mark.parametrize(
+    "damage", ["removed", "raises"], ids=["runtime removed", "runtime raises on load"]
+)
+def test_a_runtime_that_cannot_load_is_one_line_and_leaves_nothing_loaded(
+    tmp_path: Path, damage: str
+) -> None:
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    assert vimport("hook", "install", "--python", str(python)).returncode == 0
+    runtime = site / "_vimport_runtime.py"
+    for compiled in (site / "__pycache__").glob("_vimport_runtime.*.pyc"):
+        compiled.unlink()
+    if damage == "removed":
+        runtime.unlink()
+    else:
+        runtime.write_text("raise RuntimeError('half-written')\n", encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.vimport]\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIMPORT_", "PYTHON"))}
+    done = subprocess.run(
+        [str(python), "-c", "import sys; print('_vimport_runtime' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=dict(env, VIMPORT_STORE=str(tmp_path / "store")),
+    )
+    assert (done.returncode, done.stdout) == (0, "False\n")
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("vimport: the hook cannot load its runtime")
+    assert "run `vimport hook install` again" in done.stderr
