@@ -36,9 +36,20 @@ RUNTIME_PACKAGE = f"{PACKAGE}._runtime"
 DISCOVER = "discover"
 """Copied into the sitecustomize itself, so a process outside any project imports nothing."""
 SITECUSTOMIZE = "sitecustomize.py"
-LAZY = ("private", "quickplan", "ownrecord", "pep508", "minitoml", "minijson", "roots")
-"""Runtime modules that only some starts use (private copies, planning a new project): every
-other start would pay ~50 us each to unmarshal and define them."""
+LAZY = (
+    "private",
+    "quickplan",
+    "ownrecord",
+    "pep508",
+    "minitoml",
+    "minijson",
+    "roots",
+    "fs",
+    "errors",
+)
+"""Runtime modules that only some starts use (private copies, planning a new project, saving a
+plan, failing to compute one): every other start would pay ~50 us each to unmarshal and define
+them (an exception class alone costs ~25 us to create)."""
 _LAZY_LOADER = '''
 _LAZY_LOADED = {}
 
