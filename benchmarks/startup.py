@@ -6,8 +6,14 @@ Two comparisons, each a hooked interpreter against a peer created the same way
 * active: ``python -c "import <30 packages>"`` in a project whose 30 dependencies come from the
   store through the hook (plan already computed), against a venv with the same 30 wheels
   installed by pip. Goal: median ratio <= 1.05.
+* in a project: ``python -c pass`` in that project, against ``-c pass`` in the pip venv with the
+  30 installed: what the hook's start costs where it has nothing to import. Goal: <= 1.05.
 * inactive: ``python -c pass`` with the hook installed but no project (the working directory is
   outside any project), against a venv without the hook. Goal: median ratio <= 1.02.
+
+Where valgrind is installed, each case also runs once under its cachegrind, and the report gives
+the instructions it executed and their ratio: a count that repeats to ~0.2 %, where wall clock
+moves with the host's load.
 
 Run from the repository root: ``python benchmarks/startup.py`` (``--quick`` for a smoke run).
 The wheels are fetched once with ``pip download`` into a cache outside the repository.
@@ -33,7 +39,9 @@ from benchmarks.common import (
     PACKAGES,
     BenchmarkError,
     Case,
+    Check,
     clean_env,
+    count_instructions,
     cpu_model,
     expect,
     fetch_wheels,
@@ -97,8 +105,8 @@ def build(work: Path, cache: Path, env: dict[str, str]) -> Setup:
     return Setup(hooked, with_pip, bare, project, str(outside), env["VIMPORT_STORE"])
 
 
-def comparisons(setup: Setup, env: dict[str, str]) -> tuple[Comparison, Comparison]:
-    """The active and the inactive comparison, each case with the check of its probe."""
+def comparisons(setup: Setup, env: dict[str, str]) -> tuple[Comparison, ...]:
+    """The active, in-a-project and inactive comparisons, each case with its probe's check."""
     names = tuple(p.import_name for p in PACKAGES)
     imports = "import " + ", ".join(names)
     store = os.path.join(setup.store, "")
@@ -124,28 +132,29 @@ def comparisons(setup: Setup, env: dict[str, str]) -> tuple[Comparison, Comparis
         ACTIVE_GOAL,
         f"≤ {ACTIVE_GOAL:.2f} (within 5% of the venv)",
     )
+    plain = expect(hook=False, project=None, files_under=None)
+    hooked_pass = expect(hook=True, project=setup.project, files_under=None)
+    inactive_check = expect(hook=True, project=None, files_under=None)
+    in_project = Comparison(
+        _passes("hook, project", setup.hooked, setup.project, hooked_pass),
+        _passes("venv, pip", setup.with_pip, setup.outside, plain),
+        ACTIVE_GOAL,
+        f"≤ {ACTIVE_GOAL:.2f} (within 5% of the venv)",
+        repeat=INACTIVE_REPEAT,
+    )
     inactive = Comparison(
-        Case(
-            "`-c pass`: hook, no project",
-            setup.hooked,
-            "pass",
-            setup.outside,
-            (),
-            expect(hook=True, project=None, files_under=None),
-        ),
-        Case(
-            "`-c pass`: venv, no hook",
-            setup.bare,
-            "pass",
-            setup.outside,
-            (),
-            expect(hook=False, project=None, files_under=None),
-        ),
+        _passes("hook, no project", setup.hooked, setup.outside, inactive_check),
+        _passes("venv, no hook", setup.bare, setup.outside, plain),
         INACTIVE_GOAL,
         f"≤ {INACTIVE_GOAL:.2f} (within 2% of bare)",
         repeat=INACTIVE_REPEAT,
     )
-    return active, inactive
+    return active, in_project, inactive
+
+
+def _passes(label: str, python: str, cwd: str, check: Check) -> Case:
+    """``python -c pass`` run in ``cwd``."""
+    return Case(f"`-c pass`: {label}", python, "pass", cwd, (), check)
 
 
 # -- reporting ---------------------------------------------------------------------------------
@@ -153,16 +162,20 @@ def comparisons(setup: Setup, env: dict[str, str]) -> tuple[Comparison, Comparis
 
 def table(pairs: Sequence[Comparison]) -> str:
     lines = [
-        "| case | median ms | min ms | CPU ms | runs | ratio to peer | goal | result |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| case | median ms | min ms | CPU ms | runs | ratio to peer | instructions | "
+        "instruction ratio | goal | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for comparison in pairs:
         subject, peer = comparison.subject, comparison.peer
         ratio = statistics.median(subject.samples) / statistics.median(peer.samples)
         verdict = "PASS" if ratio <= comparison.goal else "MISS"
-        for case, cells in (
-            (subject, [f"{ratio:.4f}", comparison.goal_text, verdict]),
-            (peer, ["1 (peer)", "", ""]),
+        ratio_of_counts = ""
+        if subject.instructions is not None and peer.instructions is not None:
+            ratio_of_counts = f"{subject.instructions / peer.instructions:.4f}"
+        for case, cells, count_ratio in (
+            (subject, [comparison.goal_text, verdict], ratio_of_counts),
+            (peer, ["", ""], "1 (peer)" if ratio_of_counts else ""),
         ):
             row = [
                 case.label,
@@ -170,6 +183,9 @@ def table(pairs: Sequence[Comparison]) -> str:
                 f"{min(case.samples):.2f}",
                 f"{statistics.median(case.cpu):.2f}",
                 str(len(case.samples)),
+                f"{ratio:.4f}" if case is subject else "1 (peer)",
+                "" if case.instructions is None else f"{case.instructions:,}",
+                count_ratio,
                 *cells,
             ]
             lines.append("| " + " | ".join(row) + " |")
@@ -263,6 +279,10 @@ def _benchmark(work: Path, cache: Path, runs: int, warmups: int, args: argparse.
     for case in cases:
         prepare(case, env, warmups)
     plans = plan_snapshot(work / "cache")
+    for case in cases:
+        case.instructions = count_instructions(case, env)
+    if cases[0].instructions is not None:
+        print("counted the instructions of one run of each case under valgrind", flush=True)
     print(f"timing {runs} rounds", flush=True)
     load_before = load_average()
     measure([((c.subject, c.peer), c.repeat) for c in pairs], env, runs)
