@@ -62,7 +62,7 @@ def resolution(setup: Setup, runs: Runs) -> tuple[Section, list[str]]:
     )
     roots_file = root / "roots.in"
     roots_file.write_text("".join(f"{name}\n" for name in graph.roots), encoding="utf-8")
-    # What the hook runs when a plan must be computed (plan.compute_in_child), word for word.
+    # What the hook runs when a plan must be computed (newplan.compute_in_child), word for word.
     child = (
         f"import sys; sys.path[:0] = {hook.tool_paths()!r}; "
         "from versioned_import.planner import main; main()"

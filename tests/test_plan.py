@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import FillStore, MakeProject
 from tests.owndist import backend_calls, write_backend_project
 from versioned_import import __version__, hook, planner
-from versioned_import._runtime import plan
+from versioned_import._runtime import newplan, plan
 from versioned_import.own_dist import ensure, read_own
 from versioned_import.progress import Reporter
 from versioned_import.store import Store, layout
@@ -145,7 +145,7 @@ def test_compute_uses_src_as_the_import_root(project: Path, filled: Store) -> No
 
 def test_a_saved_plan_is_loaded_while_fresh(project: Path, filled: Store, cache_home: Path) -> None:
     computed = planner.compute(str(project), filled.root)
-    plan.save(computed)
+    newplan.save(computed)
     assert plan.plan_file(str(project), filled.root).startswith(str(cache_home))
     assert plan.load_fresh(str(project), filled.root) == computed
 
@@ -155,20 +155,20 @@ def test_no_plan_is_loaded_before_one_is_saved(project: Path, filled: Store) -> 
 
 
 def test_touching_the_manifest_makes_the_plan_stale(project: Path, filled: Store) -> None:
-    plan.save(planner.compute(str(project), filled.root))
+    newplan.save(planner.compute(str(project), filled.root))
     _touch(project / "pyproject.toml")
     assert plan.load_fresh(str(project), filled.root) is None
 
 
 def test_a_new_store_generation_makes_the_plan_stale(project: Path, filled: Store) -> None:
-    plan.save(planner.compute(str(project), filled.root))
+    newplan.save(planner.compute(str(project), filled.root))
     filled.touch_generation()
     assert plan.load_fresh(str(project), filled.root) is None
 
 
 def test_creating_src_makes_the_plan_stale(project: Path, filled: Store) -> None:
     # The import root moves to src/, so the saved paths are wrong.
-    plan.save(planner.compute(str(project), filled.root))
+    newplan.save(planner.compute(str(project), filled.root))
     (project / "src").mkdir()
     assert plan.load_fresh(str(project), filled.root) is None
 
@@ -179,12 +179,12 @@ def test_a_plan_of_another_tool_or_format_is_not_used(
 ) -> None:
     computed = planner.compute(str(project), filled.root)
     cast("dict[str, object]", computed)[key] = value
-    plan.save(computed)
+    newplan.save(computed)
     assert plan.load_fresh(str(project), filled.root) is None
 
 
 def test_a_plan_for_another_store_is_kept_apart(project: Path, filled: Store) -> None:
-    plan.save(planner.compute(str(project), filled.root))
+    newplan.save(planner.compute(str(project), filled.root))
     other = str(Path(filled.root).with_name("other-store"))
     assert plan.plan_file(str(project), other) != plan.plan_file(str(project), filled.root)
     assert plan.load_fresh(str(project), other) is None
@@ -203,13 +203,13 @@ def test_saving_into_an_unwritable_cache_does_not_raise(
     # A regular file where the cache directory should be: no directory can be made there, even
     # for root, who ignores permission bits.
     cache_home.write_text("", encoding="utf-8")
-    plan.save(planner.compute(str(project), filled.root))
+    newplan.save(planner.compute(str(project), filled.root))
     assert plan.load_fresh(str(project), filled.root) is None
     assert cache_home.read_text(encoding="utf-8") == ""
 
 
 def test_compute_in_child_gives_the_same_plan(project: Path, filled: Store) -> None:
-    child = plan.compute_in_child(str(project), filled.root, hook.tool_paths())
+    child = newplan.compute_in_child(str(project), filled.root, hook.tool_paths())
     assert child == planner.compute(str(project), filled.root)
 
 
@@ -268,7 +268,7 @@ def test_a_failing_backend_leaves_the_dependencies_working(
 
 
 def test_new_own_metadata_makes_the_plan_stale(demo: Path, filled: Store) -> None:
-    plan.save(planner.compute(str(demo), filled.root))
+    newplan.save(planner.compute(str(demo), filled.root))
     own = read_own(str(demo))
     assert own is not None
     ensure(own, Reporter(-1), force=True)  # what `vimport sync` does

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import FillStore, MakeProject
 from versioned_import import planner
-from versioned_import._runtime import plan
+from versioned_import._runtime import newplan, plan
 from versioned_import.cli import main
 from versioned_import.store import Key, Store, layout
 
@@ -234,7 +234,7 @@ def test_a_real_gc_makes_hooks_compute_their_plans_again(
     two_versions: tuple[Store, Path],
 ) -> None:
     store, project = two_versions
-    plan.save(planner.compute(str(project), store.root))
+    newplan.save(planner.compute(str(project), store.root))
     assert plan.load_fresh(str(project), store.root) is not None
     assert _gc(store) == 0
     assert plan.load_fresh(str(project), store.root) is None

@@ -38,6 +38,7 @@ DISCOVER = "discover"
 SITECUSTOMIZE = "sitecustomize.py"
 LAZY = (
     "private",
+    "newplan",
     "quickplan",
     "ownrecord",
     "pep508",
@@ -47,9 +48,9 @@ LAZY = (
     "fs",
     "errors",
 )
-"""Runtime modules that only some starts use (private copies, planning a new project, saving a
-plan, failing to compute one): every other start would pay ~50 us each to unmarshal and define
-them (an exception class alone costs ~25 us to create)."""
+"""Runtime modules that only some starts use (private copies, computing and saving a new plan):
+every other start would pay ~50 us each to unmarshal and define them (an exception class alone
+costs ~25 us to create)."""
 _LAZY_LOADER = '''
 _LAZY_LOADED = {}
 

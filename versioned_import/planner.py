@@ -1,8 +1,9 @@
 """Computing a plan: read the manifest (and its lock), resolve it against the store.
 
-This is the cold path, run in a child interpreter by the hook (``_runtime.plan.compute_in_child``)
-or in the CLI's own process; it may import TOML, ``packaging`` and the resolver. Computing a
-plan writes nothing: the hook saves it, and remembers the project as a root of the store.
+This is the cold path, run in a child interpreter by the hook
+(``_runtime.newplan.compute_in_child``) or in the CLI's own process; it may import TOML,
+``packaging`` and the resolver. Computing a plan writes nothing: the hook saves it, and
+remembers the project as a root of the store.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from versioned_import import planner
 from versioned_import._runtime import plan as plans
+from versioned_import._runtime.newplan import save
 from versioned_import.errors import CommandNotFoundError, HookError, PlanError
 from versioned_import.hook import is_active_here
 from versioned_import.store import layout
@@ -100,7 +101,7 @@ def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | No
         plan = plans.load_fresh(project, store)
         if plan is None:
             plan = planner.compute_for_use(project, store)
-            plans.save(plan)
+            save(plan)
             # Said here, as the hook says them when it computes: the command reads this plan.
             _say(plan["notices"])
         if plan["error"]:

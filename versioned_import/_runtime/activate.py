@@ -10,7 +10,7 @@ import sys
 
 from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
 from versioned_import._runtime.paths import store_root
-from versioned_import._runtime.plan import compute_in_child, load_fresh, save
+from versioned_import._runtime.plan import load_fresh
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,27 +57,16 @@ def _start(project: str, tool_paths: list[str]) -> bool:
     store = store_root()
     found = load_fresh(project, store)
     if found is None:
-        found = _new_plan(project, store, tool_paths)
-        save(found)
+        from versioned_import._runtime.newplan import new_plan
+
+        found, how = new_plan(project, store, tool_paths)
+        if debug_enabled():
+            _say(f"computed the plan of {project} against the store {store} {how}")
         for notice in found["notices"]:  # said once: the next start reads the saved plan
             _say(notice)
     if found["active"]:
         activate(found, debug_enabled())
     return bool(found["active"])
-
-
-def _new_plan(project: str, store: str, tool_paths: list[str]) -> "Plan":
-    """A new plan: here when every version is pinned, else in a child interpreter."""
-    from versioned_import._runtime.quickplan import plan_pinned
-
-    found, why_not = plan_pinned(project, store)
-    how = "in-process: every version is pinned"
-    if found is None:
-        found = compute_in_child(project, store, tool_paths)
-        how = f"in a child interpreter ({why_not})"
-    if debug_enabled():
-        _say(f"computed the plan of {project} against the store {store} {how}")
-    return found
 
 
 def activate(plan: "Plan", debug: bool) -> None:

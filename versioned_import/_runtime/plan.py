@@ -81,11 +81,9 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "PLANNER",
-    "compute_in_child",
     "interpreter_file",
     "load_fresh",
     "plan_file",
-    "save",
     "signature",
 ]
 
@@ -151,38 +149,4 @@ def load_fresh(project: str, store: str) -> "Plan | None":
         or plan["inputs"] != signature([i[0] for i in plan["inputs"]])
     ):
         return None
-    return plan
-
-
-def save(plan: "Plan") -> None:
-    """Store ``plan`` atomically; a cache that cannot be written only costs speed."""
-    from versioned_import._runtime.fs import make_dirs, write_atomic  # not at a warm start
-
-    path = plan_file(plan["project"], plan["store"])
-    try:
-        make_dirs(os.path.dirname(path))
-        write_atomic(path, marshal.dumps(dict(plan)))
-    except OSError:
-        pass
-
-
-def compute_in_child(project: str, store: str, tool_paths: "list[str]") -> "Plan":
-    """The plan computed in a fresh interpreter that sees the tool's dependencies, not the
-    project's."""
-    import subprocess
-
-    from versioned_import._runtime.errors import PlanError  # not at a warm start
-
-    code = f"import sys; sys.path[:0] = {tool_paths!r}; from {PLANNER} import main; main()"
-    env = dict(os.environ, VIMPORT_DISABLE="1")
-    child = subprocess.run(
-        [sys.executable, "-I", "-c", code, project, store],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    if child.returncode != 0:
-        lines = child.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
-        raise PlanError(f"computing the plan of {project} failed: {lines[-1]}")
-    plan: Plan = marshal.loads(child.stdout)
     return plan
