@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import py_compile
 import subprocess
 import sys
 from dataclasses import dataclass
-from importlib.util import cache_from_source
 from pathlib import Path
 
 from versioned_import._runtime.activate import PTH_MODULE, RUNTIME_MODULE, START_FUNCTION
@@ -59,11 +57,11 @@ class HookStatus:
     detail: str
 
 
-def _probe(python: str, code: str) -> str:
+def _probe(python: str, code: str, *flags: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIMPORT_", "PYTHON"))}
     try:
         done = subprocess.run(
-            [os.path.abspath(python), "-c", code],
+            [os.path.abspath(python), *flags, "-c", code],
             capture_output=True,
             text=True,
             env=env,
@@ -120,13 +118,27 @@ def _shadowing_sitecustomize(python: str, site_dir: Path) -> str | None:
 def _write(path: Path, text: str) -> None:
     write_atomic(str(path), text.encode("utf-8"))
     if path.suffix == ".py":
-        # Written here so start-up never compiles it, even with PYTHONDONTWRITEBYTECODE set.
-        # py_compile would create __pycache__ by the umask (0777 under umask 000, so anyone
-        # could swap the bytecode every interpreter start runs), and the file likewise.
-        compiled = cache_from_source(str(path))
-        make_dirs(os.path.dirname(compiled))
-        py_compile.compile(str(path), cfile=compiled, doraise=True)
-        os.chmod(compiled, 0o644)
+        # Made here, 0755 at most: the next interpreter started (a probe) may compile what it
+        # imports from this directory, and would create __pycache__ by the umask (0777 under
+        # umask 000, so anyone could swap the bytecode every interpreter start runs).
+        make_dirs(str(path.parent / "__pycache__"))
+
+
+_COMPILE = """
+import importlib.util, os, py_compile
+for path in {paths!r}:
+    compiled = importlib.util.cache_from_source(path)
+    py_compile.compile(path, cfile=compiled, doraise=True)
+    os.chmod(compiled, 0o644)
+"""
+
+
+def _compile_in(python: str, sources: list[Path]) -> None:
+    """Compile ``sources`` with ``python`` itself, so start-up never compiles them, even with
+    PYTHONDONTWRITEBYTECODE set: the tool's own interpreter may be another version, whose
+    bytecode ``python`` would ignore. Each file is made 0644, whatever the umask. The probe runs
+    without site (``-S``), so it imports nothing of the hook's, and writes no other bytecode."""
+    _probe(python, _COMPILE.format(paths=[str(p) for p in sources]), "-S", "-B")
 
 
 def install(python: str, site_dir: str | None = None) -> str:
@@ -138,20 +150,25 @@ def install(python: str, site_dir: str | None = None) -> str:
     _check_tool_runs(python, paths)
     uninstall(str(site))
     _precompile(paths[0])
-    _write(site / f"{RUNTIME_MODULE}.py", runtime_source())
-    for module, source in lazy_sources().items():
-        _write(site / lazy_file(RUNTIME_MODULE, module), source)
+    modules = {f"{RUNTIME_MODULE}.py": runtime_source()}
+    modules.update({lazy_file(RUNTIME_MODULE, m): text for m, text in lazy_sources().items()})
+    for name, text in modules.items():
+        _write(site / name, text)
+    compiled = [site / name for name in modules]
     shadow = _shadowing_sitecustomize(python, site)
     if shadow:
         _write(site / f"{PTH_MODULE}.py", sitecustomize_source(paths, ""))
         _write(site / PTH_FILE, f"import {PTH_MODULE}\n")
+        _compile_in(python, [*compiled, site / f"{PTH_MODULE}.py"])
         return f"installed {site / PTH_FILE} (a .pth file: {shadow} shadows sitecustomize)"
     existing = site / SITECUSTOMIZE
     chained = ""
     if existing.exists():
         existing.rename(site / f"{CHAINED}.py")
         chained = CHAINED
+        compiled.append(site / f"{CHAINED}.py")  # imported at every start after the hook
     _write(existing, sitecustomize_source(paths, chained))
+    _compile_in(python, [*compiled, existing])
     return f"installed {existing}" + (
         f" (chaining the previous one as {chained})" if chained else ""
     )
@@ -188,10 +205,17 @@ def _remove(path: Path) -> None:
     """Remove a file the hook wrote, and the bytecode compiled from it."""
     path.unlink()
     if path.suffix == ".py":
-        compiled = Path(cache_from_source(str(path)))
-        compiled.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # only when nothing else is cached there
-            compiled.parent.rmdir()
+        _remove_bytecode(path)
+
+
+def _remove_bytecode(source: Path) -> None:
+    """The bytecode of ``source`` for every interpreter version, and ``__pycache__`` when
+    nothing else is cached there."""
+    cache = source.parent / "__pycache__"
+    for compiled in cache.glob(f"{source.stem}.*.pyc"):
+        compiled.unlink()
+    with contextlib.suppress(OSError):
+        cache.rmdir()
 
 
 def uninstall(site_dir: str) -> list[str]:
@@ -209,7 +233,7 @@ def uninstall(site_dir: str) -> list[str]:
         done.append(f"removed {ours}")
         chained = site / f"{CHAINED}.py"
         if chained.exists():
-            Path(cache_from_source(str(chained))).unlink(missing_ok=True)
+            _remove_bytecode(chained)
             chained.rename(ours)
             done.append(f"restored the previous {ours}")
     return done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,43 @@ def test_a_runtime_that_cannot_load_is_one_line_and_leaves_nothing_loaded(
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("vimport: the hook cannot load its runtime")
     assert "run `vimport hook install` again" in done.stderr
+
+
+def _python_of_another_version() -> str | None:
+    """A CPython of another minor version that can run the tool (3.11 or later, for tomllib),
+    on PATH or among pyenv's versions, if this machine has one."""
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for minor in range(11, 20):
+        version = f"3.{minor}"
+        if version == here:
+            continue
+        candidates = [
+            shutil.which(f"python{version}"),
+            *root.glob(f"{version}.*/bin/python{version}"),
+        ]
+        for candidate in filter(None, candidates):
+            done = subprocess.run([str(candidate), "-c", "pass"], capture_output=True, check=False)
+            if done.returncode == 0:
+                return str(candidate)
+    return None
+
+
+def test_a_hook_for_another_python_version_is_compiled_by_that_python(tmp_path: Path) -> None:
+    # Bytecode of the tool's own version would be ignored there: every start would compile the
+    # sitecustomize (~4 ms) and, in a project, the runtime from source.
+    other = _python_of_another_version()
+    if other is None:
+        pytest.skip("no CPython of another minor version on this machine")
+    subprocess.run([other, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    python = tmp_path / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
+    site = _site_dir(python)
+    before = _snapshot(site)
+    assert vimport("hook", "install", "--python", str(python)).returncode == 0
+
+    tag = _run(python, "import sys; print(sys.implementation.cache_tag)")
+    compiled = {p.name for p in (site / "__pycache__").glob("*.pyc")}
+    assert {f"sitecustomize.{tag}.pyc", f"_vimport_runtime.{tag}.pyc"} <= compiled
+    assert [name for name in compiled if f".{tag}." not in name] == []
+    assert vimport("hook", "uninstall", "--python", str(python)).returncode == 0
+    assert _snapshot(site) == before
