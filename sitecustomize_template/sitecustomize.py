@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _VIMPORT_TOOL_PATHS: list[str] = []
 _VIMPORT_CHAINED = ""
-_VIMPORT_RUNTIME = "_vimport_runtime"
+_VIMPORT_RUNTIME = ""
 
 
 def _vimport_start() -> None:

@@ -18,6 +18,7 @@ import ast
 from pathlib import Path
 
 import versioned_import
+from versioned_import._runtime.activate import RUNTIME_MODULE
 from versioned_import.errors import HookError
 
 __all__ = [
@@ -126,7 +127,8 @@ def lazy_sources() -> dict[str, str]:
 
 
 def sitecustomize_source(paths: list[str], chained: str) -> str:
-    """The sitecustomize template with discovery copied in and the tool's paths filled in."""
+    """The sitecustomize template with discovery copied in, and the tool's paths and the runtime
+    module's name filled in."""
     candidates = [_HERE / "sitecustomize_template", _HERE.parent / "sitecustomize_template"]
     template = next(p / SITECUSTOMIZE for p in candidates if (p / SITECUSTOMIZE).is_file())
     text = template.read_text(encoding="utf-8")
@@ -135,6 +137,7 @@ def sitecustomize_source(paths: list[str], chained: str) -> str:
         (discover, _without_own_imports(_source(DISCOVER))),
         ("_VIMPORT_TOOL_PATHS: list[str] = []", f"_VIMPORT_TOOL_PATHS = {paths!r}"),
         ('_VIMPORT_CHAINED = ""', f"_VIMPORT_CHAINED = {chained!r}"),
+        ('_VIMPORT_RUNTIME = ""', f"_VIMPORT_RUNTIME = {RUNTIME_MODULE!r}"),
     ]:
         if placeholder not in text:
             raise HookError(f"{template}: the placeholder {placeholder.strip()!r} is missing")
