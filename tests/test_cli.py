@@ -410,3 +410,24 @@ def test_the_console_script_flushes_its_output_and_leaves_without_the_teardown(
 
     assert (done.returncode, done.stdout) == (code, out)
     assert done.stderr.startswith(err) and "torn down" not in done.stdout
+
+
+def test_finding_a_project_directory_leaves_the_project_package_unimported(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    # A first sync starts uv as soon as it has the project's directory; the project package's
+    # imports (~27 ms) came before that, for a question a directory answers by being one.
+    project = make_project("app", ["alpha"])
+    script = tmp_path / "tool.py"
+    script.write_text("print('hi')\n", encoding="utf-8")
+    code = (
+        f"import sys; sys.path[:0] = {sys.path!r}; "
+        "from versioned_import.cli import _project_dir; "
+        f"found = _project_dir({str(project / 'src')!r}); "
+        "print(found, 'versioned_import.project' in sys.modules); "
+        f"print(_project_dir({str(script)!r}))"
+    )
+    (project / "src").mkdir()
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
+
+    assert (done.stdout, done.stderr) == (f"{project} False\n{script}\n", "")
