@@ -17,6 +17,7 @@ JSON list of the failed sources' indices, each with a description of its failure
 
 import base64
 import contextlib
+import gc
 import hashlib
 import json
 import marshal
@@ -210,6 +211,10 @@ def rebuilt(description: "Sequence[Any]") -> Exception:
 
 
 def main() -> None:
+    # What a worker allocates goes with its last reference: the collector's passes over the
+    # compiler's objects found nothing in a cold sync beyond the ~100 objects of the start-up,
+    # and cost each worker 12-20 ms of its ~1.6 s of CPU (measured).
+    gc.disable()
     writer = Writer()
     for line in sys.stdin:
         failures = [[i, failure(exc)] for i, exc in writer.write_each(json.loads(line))]
