@@ -8,6 +8,7 @@ import os
 import sys
 from importlib.metadata import DistributionFinder
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -15,7 +16,7 @@ from packaging.utils import canonicalize_name
 from tests.conftest import FillStore, MakeProject
 from versioned_import import planner
 from versioned_import._runtime import plan
-from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
+from versioned_import._runtime.finder import ProjectFinder, missing_finder, site_path_hook
 from versioned_import.store import Key, Store
 
 # Names no other test or installed distribution uses, so nothing cached can answer for them.
@@ -177,14 +178,14 @@ def test_a_search_of_other_paths_gets_no_distributions(
     assert list(finder.find_distributions(context)) == []
 
 
-# --- MissingFinder --------------------------------------------------------------------------
+# --- missing_finder --------------------------------------------------------------------------
 
 
 def test_an_import_statement_that_nothing_answers_names_the_manifest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        sys, "meta_path", [*sys.meta_path, MissingFinder("/p/pyproject.toml", None)]
+        sys, "meta_path", [*sys.meta_path, missing_finder("/p/pyproject.toml", None)]
     )
     # __import__ is what the import statement runs.
     with pytest.raises(ModuleNotFoundError) as excinfo:
@@ -199,7 +200,7 @@ def test_an_import_statement_that_nothing_answers_names_the_manifest(
 def test_an_unresolvable_project_shows_its_error_on_import(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    missing = MissingFinder("/p/pyproject.toml", "/p/pyproject.toml: cannot satisfy alpha>=9")
+    missing = missing_finder("/p/pyproject.toml", "/p/pyproject.toml: cannot satisfy alpha>=9")
     monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, missing])
     with pytest.raises(ModuleNotFoundError, match=r"cannot be resolved: .*cannot satisfy alpha>=9"):
         importlib.import_module("vimport_finder_nowhere")
@@ -208,14 +209,14 @@ def test_an_unresolvable_project_shows_its_error_on_import(
 def test_find_spec_probes_still_get_none(monkeypatch: pytest.MonkeyPatch) -> None:
     # Libraries probe optional dependencies with importlib.util.find_spec; that must not raise.
     monkeypatch.setattr(
-        sys, "meta_path", [*sys.meta_path, MissingFinder("/p/pyproject.toml", None)]
+        sys, "meta_path", [*sys.meta_path, missing_finder("/p/pyproject.toml", None)]
     )
     assert importlib.util.find_spec("vimport_finder_nowhere") is None
 
 
 def test_missing_finder_called_directly_does_not_raise() -> None:
     # Only the import statement's own search gets the error; other callers get None.
-    finder = MissingFinder("/p/pyproject.toml", None)
+    finder: Any = missing_finder("/p/pyproject.toml", None)
     finder.find_spec("vimport_finder_nowhere")
     finder.find_spec("pkg.sub", ["/somewhere"])
 

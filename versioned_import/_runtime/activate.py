@@ -8,7 +8,7 @@ never crash an interpreter, so every failure becomes one line on stderr.
 import os
 import sys
 
-from versioned_import._runtime.finder import MissingFinder, ProjectFinder, site_path_hook
+from versioned_import._runtime.finder import ProjectFinder, missing_finder, site_path_hook
 from versioned_import._runtime.paths import store_root
 from versioned_import._runtime.plan import load_fresh
 
@@ -100,7 +100,7 @@ def activate(plan: "Plan", debug: bool) -> None:
         from versioned_import._runtime.private import install_private
 
         install_private(plan, finder, debug)
-    sys.meta_path.append(MissingFinder(plan["manifest"], plan["error"]))
+    sys.meta_path.append(missing_finder(plan["manifest"], plan["error"]))
     _run_pth_files(plan["pth"], known)
     if debug:
         _say(

@@ -2,8 +2,13 @@
 
 ``ProjectFinder`` does no loading itself, like ``importlib.machinery.PathFinder``: it maps a
 top-level name to the store directories of the distributions that provide it and lets
-``PathFinder`` find the spec there. ``MissingFinder`` sits last and turns an import that nothing
-answered into an error that names the active manifest.
+``PathFinder`` find the spec there. ``missing_finder`` sits last and turns an import that
+nothing answered into an error that names the active manifest.
+
+Every start in a project installs these, so each class is one the start must create: ~0.1 M
+instructions apiece (valgrind), a twentieth of the hook's whole start. ``ProjectFinder`` is the
+one class created at start; the sites' path-entry finder class is created when a site is first
+searched, and the last finder is a namespace object.
 """
 
 import os
@@ -23,10 +28,13 @@ if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
     from importlib.metadata import DistributionFinder, PathDistribution
     from types import ModuleType
+    from types import SimpleNamespace as _Namespace
 
     from versioned_import._runtime.plan import Dist, Plan
+else:
+    _Namespace = type(sys.implementation)  # types.SimpleNamespace, without importing types
 
-__all__ = ["MissingFinder", "ProjectFinder", "site_path_hook"]
+__all__ = ["ProjectFinder", "missing_finder", "site_path_hook"]
 
 
 class ProjectFinder:
@@ -92,34 +100,45 @@ class ProjectFinder:
                 yield PathDistribution(pathlib.Path(dist["site"], dist["dist_info"]))
 
 
-class _SiteFinder(FileFinder):
-    """The path-entry finder of a resolved site on ``sys.path``. A site holds only names that
-    the plan knows, so a search of ``sys.path`` for any other top-level name (libraries probe
-    for missing optional dependencies at every start) passes it without a ``stat``."""
-
-    def __init__(self, path: str, known: "Container[str]") -> None:
-        super().__init__(path, *_get_supported_file_loaders())
-        self._known = known
-
-    def find_spec(self, fullname: str, target: "ModuleType | None" = None) -> "ModuleSpec | None":
-        if fullname not in self._known:
-            return None
-        spec: ModuleSpec | None = super().find_spec(fullname, target)
-        return spec
-
-
 def site_path_hook(
     sites: "Container[str]", known: "Container[str]"
 ) -> "Callable[[str], FileFinder]":
-    """A ``sys.path_hooks`` entry that gives each of ``sites`` a ``_SiteFinder`` for the
-    top-level names in ``known``, and declines every other path."""
+    """A ``sys.path_hooks`` entry that gives each of ``sites`` a finder for the top-level names
+    in ``known`` (``_site_finder_class``), and declines every other path."""
+    created: list[Callable[[str, Container[str]], FileFinder]] = []
 
     def hook(path: str) -> FileFinder:
         if path not in sites:
             raise ImportError("not a resolved site", path=path)
-        return _SiteFinder(path, known)
+        if not created:
+            created.append(_site_finder_class())
+        return created[0](path, known)
 
     return hook
+
+
+def _site_finder_class() -> "Callable[[str, Container[str]], FileFinder]":
+    """The path-entry finder class of the resolved sites: created at the first search of a
+    site, which a process that imports nothing from the store never makes."""
+
+    class SiteFinder(FileFinder):
+        """A site holds only names that the plan knows, so a search of ``sys.path`` for any
+        other top-level name (libraries probe for missing optional dependencies at every
+        start) passes it without a ``stat``."""
+
+        def __init__(self, path: str, known: "Container[str]") -> None:
+            super().__init__(path, *_get_supported_file_loaders())
+            self._known = known
+
+        def find_spec(
+            self, fullname: str, target: "ModuleType | None" = None
+        ) -> "ModuleSpec | None":
+            if fullname not in self._known:
+                return None
+            spec: ModuleSpec | None = super().find_spec(fullname, target)
+            return spec
+
+    return SiteFinder
 
 
 def _namespace_spec(fullname: str, sites: list[str]) -> "ModuleSpec | None":
@@ -147,37 +166,36 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-class MissingFinder:
-    """Last on ``sys.meta_path``: an ``import`` that nothing answered says why and what to do.
+def missing_finder(manifest: str, error: str | None) -> "_Namespace":
+    """The finder last on ``sys.meta_path``: an ``import`` that nothing answered says why and
+    what to do.
 
     ``importlib.util.find_spec`` must keep returning None for a missing module (libraries probe
     optional dependencies that way), so the error is raised only when the caller is the import
     statement's own ``_find_and_load_unlocked``.
     """
 
-    def __init__(self, manifest: str, error: str | None) -> None:
-        self._manifest = manifest
-        self._error = error
-
     def find_spec(
-        self,
         fullname: str,
         path: "Sequence[str] | None" = None,
         target: "ModuleType | None" = None,
     ) -> None:
         if path is not None or sys._getframe(2).f_code.co_name != "_find_and_load_unlocked":
             return
-        if self._error:
+        if error:
             raise ModuleNotFoundError(
-                f"No module named {fullname!r}: the project cannot be resolved: {self._error}",
+                f"No module named {fullname!r}: the project cannot be resolved: {error}",
                 name=fullname,
             )
         raise ModuleNotFoundError(
-            f"No module named {fullname!r} in the project of {self._manifest} (versioned-import): "
+            f"No module named {fullname!r} in the project of {manifest} (versioned-import): "
             "add the distribution that provides it to [project].dependencies there, or set "
             "system-site-packages = true in [tool.vimport] to see the base site-packages",
             name=fullname,
         )
 
-    def invalidate_caches(self) -> None:
-        """Nothing is cached."""
+    return _Namespace(find_spec=find_spec, invalidate_caches=_nothing_cached)
+
+
+def _nothing_cached() -> None:
+    """``invalidate_caches`` of a finder that caches nothing."""
