@@ -46,6 +46,7 @@ LAZY = (
     "minitoml",
     "minijson",
     "roots",
+    "storelayout",
     "fs",
     "errors",
 )

@@ -32,15 +32,7 @@ from versioned_import._runtime.ownrecord import (
     record_file,
     watched_files,
 )
-from versioned_import._runtime.paths import (
-    ENTRY_FILE,
-    LOCK,
-    MANIFEST,
-    SITE_DIR,
-    generation_file,
-    import_roots,
-    name_entry_dirs,
-)
+from versioned_import._runtime.paths import LOCK, MANIFEST, import_roots
 from versioned_import._runtime.pep508 import (
     Unsure,
     canonical_name,
@@ -51,6 +43,12 @@ from versioned_import._runtime.pep508 import (
 )
 from versioned_import._runtime.plan import FORMAT, interpreter_file, signature
 from versioned_import._runtime.roots import add_root
+from versioned_import._runtime.storelayout import (
+    ENTRY_FILE,
+    SITE_DIR,
+    generation_file,
+    name_entry_dirs,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

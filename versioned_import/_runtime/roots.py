@@ -3,7 +3,7 @@
 import os
 
 from versioned_import._runtime.fs import make_dirs, sha256_hex, write_atomic
-from versioned_import._runtime.paths import roots_dir
+from versioned_import._runtime.storelayout import roots_dir
 
 __all__ = ["add_root", "root_file"]
 

@@ -25,7 +25,7 @@ import base64
 import os
 from typing import NamedTuple
 
-from versioned_import._runtime.paths import (
+from versioned_import._runtime.storelayout import (
     ENTRY_FILE,
     SITE_DIR,
     entries_dir,
