@@ -18,12 +18,33 @@ RUNTIME = Path(bundle.__file__).parent / "_runtime"
 _SHARED = {"__all__", "TYPE_CHECKING"}
 
 
+class _Unannotated(ast.NodeTransformer):
+    """Drops annotations: the hook's files keep them as strings, naming types that only mypy
+    imports (the written files leave out ``if TYPE_CHECKING:`` blocks)."""
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.returns = None
+        self.generic_visit(node)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.stmt:
+        if node.value is None:
+            return ast.Pass()
+        return ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno)
+
+
 def _undefined_names(source: str) -> list[str]:
-    """ruff's findings of names ``source`` uses (or exports) without defining them."""
+    """ruff's findings of names ``source`` uses (or exports) without defining them, outside
+    annotations."""
+    unannotated = ast.unparse(_Unannotated().visit(ast.parse(source)))
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select",
          "F821,F822", "--output-format", "concise", "--stdin-filename", "bundle.py", "-"],
-        input=source, capture_output=True, text=True, check=False,
+        input=unannotated, capture_output=True, text=True, check=False,
     )  # fmt: skip
     return [line for line in done.stdout.splitlines() if line.startswith("bundle.py:")]
 
@@ -140,3 +161,34 @@ def test_a_warm_start_loads_neither_the_errors_nor_the_file_writing() -> None:
     tree = ast.parse(bundle.runtime_source())
     joined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     assert joined.isdisjoint(_top_level_names("errors") | _top_level_names("fs"))
+
+
+def _written() -> dict[str, str]:
+    """Every file of Python ``vimport hook install`` writes, by name."""
+    return {
+        "runtime": bundle.runtime_source(),
+        "sitecustomize": bundle.sitecustomize_source(["/tool"], ""),
+        **bundle.lazy_sources(),
+    }
+
+
+def test_what_is_written_keeps_no_type_checking_block_but_its_else() -> None:
+    # Such a block is for mypy alone; never run, its code still cost every start in a project
+    # its unmarshalling.
+    for name, source in _written().items():
+        tests = [ast.unparse(n.test) for n in ast.walk(ast.parse(source)) if isinstance(n, ast.If)]
+        assert "TYPE_CHECKING" not in tests, name
+    assert "\n_Namespace = type(sys.implementation)" in bundle.runtime_source()
+
+
+def test_what_is_written_holds_nothing_that_compiling_without_docstrings_drops() -> None:
+    # `vimport hook install` compiles these with optimize=2, for their docstrings' sake; that
+    # would also drop an assert, and make __debug__ false.
+    for name, source in _written().items():
+        found = [
+            ast.unparse(node)
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Assert)
+            or (isinstance(node, ast.Name) and node.id == "__debug__")
+        ]
+        assert found == [], name

@@ -195,6 +195,22 @@ def _python_of_another_version() -> str | None:
     return None
 
 
+def test_the_hook_is_compiled_without_its_docstrings(tmp_path: Path) -> None:
+    # Every start in a project unmarshals the runtime's bytecode: its docstrings cost each start
+    # ~0.05 M instructions.
+    python = venv_python(tmp_path / "venv")
+    assert vimport("hook", "install", "--python", str(python)).returncode == 0
+    runtime = _site_dir(python) / "_vimport_runtime.py"
+    code = (
+        "import importlib.util, marshal; "
+        f"pyc = importlib.util.cache_from_source({str(runtime)!r}); "
+        "module = marshal.loads(open(pyc, 'rb').read()[16:]); "
+        "start = next(c for c in module.co_consts if getattr(c, 'co_name', '') == 'start'); "
+        "print(start.co_consts[0])"
+    )
+    assert _run(python, code) == "None"
+
+
 def test_a_hook_for_another_python_version_is_compiled_by_that_python(tmp_path: Path) -> None:
     # Bytecode of the tool's own version would be ignored there: every start would compile the
     # sitecustomize (~4 ms) and, in a project, the runtime from source.
