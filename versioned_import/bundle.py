@@ -186,15 +186,16 @@ def _without_type_checking(source: str) -> str:
     """``source`` without what its module-level ``if TYPE_CHECKING:`` blocks hold for mypy
     alone; an ``else`` stays, dedented. Never run, such a block's code objects were still
     unmarshalled at every start (~0.04 M instructions in a project, valgrind)."""
-    lines: list[str | None] = list(source.splitlines())
+    original = source.splitlines()
+    lines: list[str | None] = list(original)
     for node in ast.parse(source).body:
         if not (isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"):
             continue
         end = node.end_lineno or node.lineno
         kept: list[str | None] = []
         if node.orelse:
-            body = lines[node.orelse[0].lineno - 1 : node.orelse[-1].end_lineno]
-            kept = list(textwrap.dedent("\n".join(str(line) for line in body)).splitlines())
+            body = original[node.orelse[0].lineno - 1 : node.orelse[-1].end_lineno]
+            kept = list(textwrap.dedent("\n".join(body)).splitlines())
         count = end - node.lineno + 1
         lines[node.lineno - 1 : end] = kept + [None] * (count - len(kept))
     return "\n".join(line for line in lines if line is not None) + "\n"
