@@ -18,33 +18,12 @@ RUNTIME = Path(bundle.__file__).parent / "_runtime"
 _SHARED = {"__all__", "TYPE_CHECKING"}
 
 
-class _Unannotated(ast.NodeTransformer):
-    """Drops annotations: the hook's files keep them as strings, naming types that only mypy
-    imports (the written files leave out ``if TYPE_CHECKING:`` blocks)."""
-
-    def visit_arg(self, node: ast.arg) -> ast.arg:
-        node.annotation = None
-        return node
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        node.returns = None
-        self.generic_visit(node)
-        return node
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.stmt:
-        if node.value is None:
-            return ast.Pass()
-        return ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno)
-
-
 def _undefined_names(source: str) -> list[str]:
-    """ruff's findings of names ``source`` uses (or exports) without defining them, outside
-    annotations."""
-    unannotated = ast.unparse(_Unannotated().visit(ast.parse(source)))
+    """ruff's findings of names ``source`` uses (or exports) without defining them."""
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select",
          "F821,F822", "--output-format", "concise", "--stdin-filename", "bundle.py", "-"],
-        input=unannotated, capture_output=True, text=True, check=False,
+        input=source, capture_output=True, text=True, check=False,
     )  # fmt: skip
     return [line for line in done.stdout.splitlines() if line.startswith("bundle.py:")]
 
@@ -90,6 +69,56 @@ def test_the_sitecustomize_defines_what_it_uses_and_imports_only_the_standard_li
 def test_the_checks_catch_a_broken_bundle(source: str, found: str) -> None:
     problems = _problems(bundle._without_own_imports(source))
     assert any(found in problem for problem in problems), problems
+
+
+def _running_annotations(source: str) -> list[str]:
+    """The annotations Python would evaluate when ``source`` runs: a function's local ones,
+    without a value, never run."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(f"{node.lineno}: {node.arg}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            found.append(f"{node.lineno}: {node.name} ->")
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            found.append(f"{node.lineno}: {ast.unparse(node.target)}")
+    return found
+
+
+def test_nothing_the_hook_writes_evaluates_annotations() -> None:
+    written = {
+        "runtime": bundle.runtime_source(),
+        "sitecustomize": bundle.sitecustomize_source(["/tool"], "chained"),
+        **bundle.lazy_sources(),
+    }
+    for name, source in written.items():
+        assert _running_annotations(source) == [], name
+    assert _running_annotations(bundle._source("finder")) != []  # as the package holds it
+
+
+def test_annotations_are_dropped_from_the_source_as_written() -> None:
+    source = (
+        'def f(a: "list[int]", /, b: int = 1, *args: str, c: "é" = "→ -> ", **kw: bytes'
+        ") -> dict[str, int]:\n"
+        '    local: "never run"\n'
+        "    x: int = 2\n"
+        "    return x\n\n\n"
+        "def g(\n    a: int,\n    b: str,\n) -> (\n    int\n):\n    return 3\n\n\n"
+        "class C:\n    field: int = 4\n\n\n"
+        "NAME: str = 'x'\n"
+    )
+
+    written = bundle._without_annotations(source)
+
+    assert written == (
+        'def f(a, /, b = 1, *args, c = "→ -> ", **kw):\n'
+        '    local: "never run"\n'
+        "    x = 2\n"
+        "    return x\n\n\n"
+        "def g(\n    a,\n    b,\n):\n    return 3\n\n\n"
+        "class C:\n    field = 4\n\n\n"
+        "NAME = 'x'\n"
+    )
 
 
 def test_lazy_modules_define_what_they_use_with_the_joined_names() -> None:
