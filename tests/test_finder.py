@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import FillStore, MakeProject
 from versioned_import import planner
-from versioned_import._runtime import plan
+from versioned_import._runtime import newplan, plan
 from versioned_import._runtime.finder import ProjectFinder, missing_finder, site_path_hook
 from versioned_import.store import Key, Store
 
@@ -24,10 +24,11 @@ _LIB = "vimport_finder_lib"
 _NS = "vimport_finder_ns"
 
 
-def _plan(project: Path, store: Store) -> plan.Plan:
+def _plan(project: Path, store: Store) -> plan.Packed:
+    """The plan of ``project`` as a start reads it."""
     computed = planner.compute(str(project), store.root)
     assert computed["error"] is None, computed["error"]
-    return computed
+    return newplan.packed(computed)
 
 
 def _site(store: Store, name: str, version: str) -> str:

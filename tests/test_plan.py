@@ -147,7 +147,18 @@ def test_a_saved_plan_is_loaded_while_fresh(project: Path, filled: Store, cache_
     computed = planner.compute(str(project), filled.root)
     newplan.save(computed)
     assert plan.plan_file(str(project), filled.root).startswith(str(cache_home))
-    assert plan.load_fresh(str(project), filled.root) == computed
+    loaded = plan.load_fresh(str(project), filled.root)
+    assert loaded is not None
+    assert newplan.unpacked(loaded) == computed
+
+
+def test_a_stored_plan_holds_the_sites_and_the_records_packed(project: Path, filled: Store) -> None:
+    computed = planner.compute(str(project), filled.root)
+    stored = newplan.save(computed)
+    assert "dists" not in stored
+    assert stored["sites"] == [d["site"] for d in computed["dists"]]
+    assert plan.records(stored) == computed["dists"]
+    assert plan.load_fresh(str(project), filled.root) == stored
 
 
 def test_no_plan_is_loaded_before_one_is_saved(project: Path, filled: Store) -> None:

@@ -260,7 +260,7 @@ def test_a_version_in_another_interpreters_cached_plan_stays(
     ]
     other = tmp_path / "cache" / "versioned-import" / "plans" / "cpython-399-linux"
     other.mkdir(parents=True)
-    (other / "0123456789abcdef.plan").write_bytes(marshal.dumps(dict(cached)))
+    (other / "0123456789abcdef.plan").write_bytes(marshal.dumps(dict(newplan.packed(cached))))
     assert _gc(store) == 0
     assert _present(store) == [("alpha", "1.0"), ("alpha", "2.0")]
 

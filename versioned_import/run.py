@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from versioned_import import planner
 from versioned_import._runtime import plan as plans
-from versioned_import._runtime.newplan import save
+from versioned_import._runtime.newplan import save, unpacked
 from versioned_import.errors import CommandNotFoundError, HookError, PlanError
 from versioned_import.hook import is_active_here
 from versioned_import.store import layout
@@ -98,7 +98,8 @@ def run(project: str | None, argv: Sequence[str], store: str, shim_dir: str | No
                 f"{sys.executable}: the hook is not installed, so a command would not see the "
                 "project's versions; run `vimport hook install`"
             )
-        plan = plans.load_fresh(project, store)
+        stored = plans.load_fresh(project, store)
+        plan = unpacked(stored) if stored else None
         if plan is None:
             plan = planner.compute_for_use(project, store)
             save(plan)

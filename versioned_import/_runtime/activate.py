@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from versioned_import._runtime.plan import Plan
+    from versioned_import._runtime.plan import Packed
 
 __all__ = ["PTH_MODULE", "RUNTIME_MODULE", "START_FUNCTION", "activate", "debug_enabled", "start"]
 
@@ -69,7 +69,7 @@ def _start(project: str, tool_paths: list[str]) -> bool:
     return bool(found["active"])
 
 
-def activate(plan: "Plan", debug: bool) -> None:
+def activate(plan: "Packed", debug: bool) -> None:
     """Make this process see exactly the plan's distributions."""
     os.environ["VIMPORT_PROJECT"] = plan["project"]
     for problem in [plan["error"], *plan["warnings"]]:
@@ -81,7 +81,7 @@ def activate(plan: "Plan", debug: bool) -> None:
     # site-packages is: tools that search sys.path rather than import (mypy, pylint, jedi, pip,
     # pyright) then find them. Each site holds one resolved distribution and nothing else, so
     # nothing undeclared becomes visible; the ProjectFinder still answers first.
-    sites = list(dict.fromkeys(d["site"] for d in plan["dists"]))
+    sites = list(dict.fromkeys(plan["sites"]))
     known = set(sys.path)  # a list's `in` over 40-odd sites costs ~60 us
     added = [p for p in dict.fromkeys([*plan["paths"], *sites]) if p not in known]
     sys.path.extend(added)
@@ -104,7 +104,7 @@ def activate(plan: "Plan", debug: bool) -> None:
     _run_pth_files(plan["pth"], known)
     if debug:
         _say(
-            f"project {plan['project']}: {len(plan['dists'])} distributions from "
+            f"project {plan['project']}: {len(plan['sites'])} distributions from "
             f"{plan['store']}, manifest {plan['manifest']}"
         )
 

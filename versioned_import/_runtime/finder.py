@@ -22,6 +22,8 @@ from _frozen_importlib_external import (  # type: ignore[attr-defined]
     _NamespacePath,
 )
 
+from versioned_import._runtime.plan import records
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Container, Iterator, Sequence
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from types import SimpleNamespace as _Namespace
 
-    from versioned_import._runtime.plan import Dist, Plan
+    from versioned_import._runtime.plan import Dist, Packed
 else:
     _Namespace = type(sys.implementation)  # types.SimpleNamespace, without importing types
 
@@ -40,10 +42,18 @@ __all__ = ["ProjectFinder", "missing_finder", "site_path_hook"]
 class ProjectFinder:
     """Answers top-level imports of the names that a project's resolved distributions provide."""
 
-    def __init__(self, plan: "Plan", debug: bool) -> None:
+    def __init__(self, plan: "Packed", debug: bool) -> None:
         self._modules = plan["modules"]
-        self._dists: list[Dist] = plan["dists"]
+        self._sites = plan["sites"]
+        self._plan = plan
+        self._records: list[Dist] | None = None
         self._debug = debug
+
+    def _dists(self) -> "list[Dist]":
+        """The distributions' records, unpacked when first asked for."""
+        if self._records is None:
+            self._records = records(self._plan)
+        return self._records
 
     def find_spec(
         self,
@@ -59,7 +69,7 @@ class ProjectFinder:
         indices = self._modules.get(fullname) if path is None else None
         if indices is None:
             return None
-        sites = [self._dists[i]["site"] for i in indices]
+        sites = [self._sites[i] for i in indices]
         spec = PathFinder.find_spec(fullname, sites, target)
         if spec is None:
             return None
@@ -71,7 +81,7 @@ class ProjectFinder:
             spec.submodule_search_locations = [p for p in portions if os.path.isdir(p)]
         if self._debug:
             for i in indices:
-                d = self._dists[i]
+                d = self._dists()[i]
                 sys.stderr.write(
                     f"vimport: {fullname} -> {d['name']} {d['version']} [{d['tag']}] "
                     f"{d['site']} ({d['why']})\n"
@@ -95,7 +105,7 @@ class ProjectFinder:
         if context.path is not sys.path or not context.name:
             return
         wanted = _normalize(context.name)
-        for dist in self._dists:
+        for dist in self._dists():
             if _normalize(dist["name"]) == wanted:
                 yield PathDistribution(pathlib.Path(dist["site"], dist["dist_info"]))
 

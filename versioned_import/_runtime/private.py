@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from versioned_import._runtime.finder import ProjectFinder
-    from versioned_import._runtime.plan import Plan, Scope
+    from versioned_import._runtime.plan import Packed, Scope
 
     T = TypeVar("T")
 
@@ -123,7 +123,7 @@ class PrivateFinder:
     prefixes, gives the modules of every scope its builtins, and answers ``importlib.metadata``
     for callers inside a scope."""
 
-    def __init__(self, plan: "Plan", plain: "ProjectFinder", debug: bool) -> None:
+    def __init__(self, plan: "Packed", plain: "ProjectFinder", debug: bool) -> None:
         self._plain = plain
         self._debug = debug
         self._views = [_View(scope) for scope in plan["private"]]
@@ -226,7 +226,7 @@ class PrivateFinder:
         yield PathDistribution(pathlib.Path(copy["site"], copy["dist_info"]))
 
 
-def install_private(plan: "Plan", plain: "ProjectFinder", debug: bool) -> None:
+def install_private(plan: "Packed", plain: "ProjectFinder", debug: bool) -> None:
     """Put a ``PrivateFinder`` before ``plain`` (the ``ProjectFinder``) on ``sys.meta_path``, and
     make the functions that take a module's name as a string map it for callers in a scope:
     ``importlib.import_module`` (which ``importlib.resources.files`` uses too) and

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from versioned_import._runtime.newplan import unpacked
 from versioned_import._runtime.paths import plans_dir
 from versioned_import._runtime.plan import FORMAT
 from versioned_import.errors import StoreError
@@ -196,7 +197,7 @@ def _cached_versions(store: Store, projects: set[str]) -> set[Key]:
                     and plan.get("store") == store.root
                     and plan.get("project") in projects
                 ):
-                    found |= _plan_versions(plan)
+                    found |= _plan_versions(unpacked(plan))
             # Another Python's marshal format, a half-written file: its plan is not knowable.
             except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
                 continue
