@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from tests.conftest import FillStore, MakeProject
 from versioned_import import planner
 from versioned_import._runtime import newplan, plan
-from versioned_import._runtime.finder import ProjectFinder, missing_finder, site_path_hook
+from versioned_import._runtime.finder import missing_finder, project_finder, site_path_hook
 from versioned_import.store import Key, Store
 
 # Names no other test or installed distribution uses, so nothing cached can answer for them.
@@ -49,7 +49,7 @@ def two_versions(fill_store: FillStore) -> Store:
 def test_a_top_level_name_is_found_in_the_planned_version(
     two_versions: Store, make_project: MakeProject
 ) -> None:
-    finder = ProjectFinder(_plan(make_project("old", [f"{_LIB}<2"]), two_versions), False)
+    finder = project_finder(_plan(make_project("old", [f"{_LIB}<2"]), two_versions), False)
     spec = finder.find_spec(_LIB)
     assert spec is not None
     assert spec.origin == os.path.join(_site(two_versions, _LIB, "1.0"), _LIB, "__init__.py")
@@ -61,8 +61,8 @@ def test_a_top_level_name_is_found_in_the_planned_version(
 
 
 def test_two_plans_see_two_versions(two_versions: Store, make_project: MakeProject) -> None:
-    old = ProjectFinder(_plan(make_project("old", [f"{_LIB}==1.0"]), two_versions), False)
-    new = ProjectFinder(_plan(make_project("new", [_LIB]), two_versions), False)
+    old = project_finder(_plan(make_project("old", [f"{_LIB}==1.0"]), two_versions), False)
+    new = project_finder(_plan(make_project("new", [_LIB]), two_versions), False)
     old_spec, new_spec = old.find_spec(_LIB), new.find_spec(_LIB)
     assert old_spec is not None and new_spec is not None
     assert old_spec.submodule_search_locations == [
@@ -76,7 +76,7 @@ def test_two_plans_see_two_versions(two_versions: Store, make_project: MakeProje
 def test_names_outside_the_plan_are_left_to_other_finders(
     two_versions: Store, make_project: MakeProject
 ) -> None:
-    finder = ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False)
+    finder = project_finder(_plan(make_project("app", [_LIB]), two_versions), False)
     assert finder.find_spec("json") is None
     assert finder.find_spec("vimport_finder_unknown") is None
 
@@ -84,7 +84,7 @@ def test_names_outside_the_plan_are_left_to_other_finders(
 def test_submodules_are_left_to_the_package_path(
     two_versions: Store, make_project: MakeProject
 ) -> None:
-    finder = ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False)
+    finder = project_finder(_plan(make_project("app", [_LIB]), two_versions), False)
     package_path = [os.path.join(_site(two_versions, _LIB, "2.0"), _LIB)]
     assert finder.find_spec(f"{_LIB}.extra", package_path) is None
     # Also a top-level name is not answered when asked for as a submodule.
@@ -98,7 +98,7 @@ def test_a_package_extended_by_another_distribution_spans_both(
         ("core", "1.0", {f"{_LIB}/__init__.py": "", f"{_LIB}/core.py": ""}),
         ("plugin", "1.0", {f"{_LIB}/plugin.py": ""}),
     )
-    finder = ProjectFinder(_plan(make_project("app", ["core", "plugin"]), store), False)
+    finder = project_finder(_plan(make_project("app", ["core", "plugin"]), store), False)
     spec = finder.find_spec(_LIB)
     assert spec is not None
     assert spec.origin == os.path.join(_site(store, "core", "1.0"), _LIB, "__init__.py")
@@ -115,7 +115,7 @@ def test_a_namespace_package_spans_every_portion(
         ("ns-one", "1.0", {f"{_NS}/one.py": ""}),
         ("ns-two", "1.0", {f"{_NS}/two.py": ""}),
     )
-    finder = ProjectFinder(_plan(make_project("app", ["ns-one", "ns-two"]), store), False)
+    finder = project_finder(_plan(make_project("app", ["ns-one", "ns-two"]), store), False)
     spec = finder.find_spec(_NS)
     assert spec is not None
     assert spec.submodule_search_locations is not None
@@ -128,7 +128,7 @@ def test_a_namespace_package_spans_every_portion(
 def test_debug_says_which_entry_answered_and_why(
     two_versions: Store, make_project: MakeProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    finder = ProjectFinder(_plan(make_project("app", [f"{_LIB}>=2"]), two_versions), True)
+    finder = project_finder(_plan(make_project("app", [f"{_LIB}>=2"]), two_versions), True)
     finder.find_spec(_LIB)
     site = _site(two_versions, _LIB, "2.0")
     assert capsys.readouterr().err == (
@@ -139,14 +139,14 @@ def test_debug_says_which_entry_answered_and_why(
 def test_without_debug_the_finder_is_silent(
     two_versions: Store, make_project: MakeProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False).find_spec(_LIB)
+    project_finder(_plan(make_project("app", [_LIB]), two_versions), False).find_spec(_LIB)
     assert capsys.readouterr().err == ""
 
 
 def test_a_distribution_is_the_planned_version(
     two_versions: Store, make_project: MakeProject
 ) -> None:
-    finder = ProjectFinder(_plan(make_project("app", [f"{_LIB}==1.0"]), two_versions), False)
+    finder = project_finder(_plan(make_project("app", [f"{_LIB}==1.0"]), two_versions), False)
     found = list(finder.find_distributions(DistributionFinder.Context(name=_LIB)))
     assert [(d.metadata["Name"], d.version) for d in found] == [(_LIB, "1.0")]
 
@@ -156,14 +156,14 @@ def test_a_listing_is_left_to_the_path_finder(
 ) -> None:
     # The resolved sites are on sys.path, where PathFinder lists them: listing them here too
     # would give every distribution twice.
-    finder = ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False)
+    finder = project_finder(_plan(make_project("app", [_LIB]), two_versions), False)
     assert list(finder.find_distributions(DistributionFinder.Context())) == []
 
 
 def test_distributions_are_found_by_any_spelling_of_the_name(
     two_versions: Store, make_project: MakeProject
 ) -> None:
-    finder = ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False)
+    finder = project_finder(_plan(make_project("app", [_LIB]), two_versions), False)
     spelled = _LIB.replace("_", "-").upper()
     found = list(finder.find_distributions(DistributionFinder.Context(name=spelled)))
     assert [d.version for d in found] == ["2.0"]
@@ -174,7 +174,7 @@ def test_a_search_of_other_paths_gets_no_distributions(
     two_versions: Store, make_project: MakeProject, tmp_path: Path
 ) -> None:
     # importlib.metadata.distributions(path=[...]) asks about those directories only.
-    finder = ProjectFinder(_plan(make_project("app", [_LIB]), two_versions), False)
+    finder = project_finder(_plan(make_project("app", [_LIB]), two_versions), False)
     context = DistributionFinder.Context(path=[str(tmp_path)])
     assert list(finder.find_distributions(context)) == []
 

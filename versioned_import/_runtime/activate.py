@@ -8,7 +8,7 @@ never crash an interpreter, so every failure becomes one line on stderr.
 import os
 import sys
 
-from versioned_import._runtime.finder import ProjectFinder, missing_finder, site_path_hook
+from versioned_import._runtime.finder import missing_finder, project_finder, site_path_hook
 from versioned_import._runtime.paths import store_root
 from versioned_import._runtime.plan import load_fresh
 
@@ -80,7 +80,7 @@ def activate(plan: "Packed", debug: bool) -> None:
     # The resolved sites go on sys.path too, after the project's roots, as a venv's
     # site-packages is: tools that search sys.path rather than import (mypy, pylint, jedi, pip,
     # pyright) then find them. Each site holds one resolved distribution and nothing else, so
-    # nothing undeclared becomes visible; the ProjectFinder still answers first.
+    # nothing undeclared becomes visible; the project finder still answers first.
     sites = list(dict.fromkeys(plan["sites"]))
     known = set(sys.path)  # a list's `in` over 40-odd sites costs ~60 us
     added = [p for p in dict.fromkeys([*plan["paths"], *sites]) if p not in known]
@@ -92,7 +92,7 @@ def activate(plan: "Packed", debug: bool) -> None:
         (i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"),
         len(sys.meta_path),
     )
-    finder = ProjectFinder(plan, debug)
+    finder = project_finder(plan, debug)
     sys.meta_path.insert(path_finder, finder)
     if plan["private"]:
         # Only here: a project without private copies never loads (or, in the hook's runtime

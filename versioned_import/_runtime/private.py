@@ -28,10 +28,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from importlib.abc import Loader
     from importlib.metadata import DistributionFinder, PathDistribution
-    from types import FrameType, ModuleType
+    from types import FrameType, ModuleType, SimpleNamespace
     from typing import TypeVar
 
-    from versioned_import._runtime.finder import ProjectFinder
     from versioned_import._runtime.plan import Packed, Scope
 
     T = TypeVar("T")
@@ -119,11 +118,11 @@ def _scoped_loader(loader: "Loader", builtins_dict: "dict[str, object]") -> "Loa
 
 
 class PrivateFinder:
-    """Before ``ProjectFinder`` on ``sys.meta_path``: finds the private copies under their
-    prefixes, gives the modules of every scope its builtins, and answers ``importlib.metadata``
-    for callers inside a scope."""
+    """Before the project finder (``finder.project_finder``) on ``sys.meta_path``: finds the
+    private copies under their prefixes, gives the modules of every scope its builtins, and
+    answers ``importlib.metadata`` for callers inside a scope."""
 
-    def __init__(self, plan: "Packed", plain: "ProjectFinder", debug: bool) -> None:
+    def __init__(self, plan: "Packed", plain: "SimpleNamespace", debug: bool) -> None:
         self._plain = plain
         self._debug = debug
         self._views = [_View(scope) for scope in plan["private"]]
@@ -207,7 +206,7 @@ class PrivateFinder:
         self, context: "DistributionFinder.Context | None" = None
     ) -> "Iterator[PathDistribution]":
         """A caller inside a scope asking for a copied distribution by name gets the copy;
-        ``ProjectFinder`` answers next, so the copy comes first. Listings without a name see
+        The project finder answers next, so the copy comes first. Listings without a name see
         only the plain distributions: a private copy's entry points are not seen."""
         if context is None or not context.name or context.path is not sys.path:
             return
@@ -226,8 +225,8 @@ class PrivateFinder:
         yield PathDistribution(pathlib.Path(copy["site"], copy["dist_info"]))
 
 
-def install_private(plan: "Packed", plain: "ProjectFinder", debug: bool) -> None:
-    """Put a ``PrivateFinder`` before ``plain`` (the ``ProjectFinder``) on ``sys.meta_path``, and
+def install_private(plan: "Packed", plain: "SimpleNamespace", debug: bool) -> None:
+    """Put a ``PrivateFinder`` before ``plain`` (the project finder) on ``sys.meta_path``, and
     make the functions that take a module's name as a string map it for callers in a scope:
     ``importlib.import_module`` (which ``importlib.resources.files`` uses too) and
     ``pkgutil.get_data`` (jsonschema 3 loads its schemas with it)."""
