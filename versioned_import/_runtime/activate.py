@@ -3,6 +3,9 @@
 The sitecustomize template calls ``start`` once it has found a project (a process outside any
 project never imports this module). With a fresh plan it reads one ``marshal`` file. It must
 never crash an interpreter, so every failure becomes one line on stderr.
+
+Loops rather than comprehensions here: on Python 3.11 each comprehension is a code object of its
+own, unmarshalled and made a function at every start (~7 K instructions each, valgrind).
 """
 
 import os
@@ -15,6 +18,7 @@ from versioned_import._runtime.plan import load_fresh
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
     from versioned_import._runtime.plan import Packed
 
@@ -83,17 +87,19 @@ def activate(plan: "Packed", debug: bool) -> None:
     # nothing undeclared becomes visible; the project finder still answers first.
     sites = list(dict.fromkeys(plan["sites"]))
     known = set(sys.path)  # a list's `in` over 40-odd sites costs ~60 us
-    added = [p for p in dict.fromkeys([*plan["paths"], *sites]) if p not in known]
-    sys.path.extend(added)
-    known.update(added)
+    for path in dict.fromkeys([*plan["paths"], *sites]):
+        if path not in known:
+            sys.path.append(path)
+            known.add(path)
     sys.path_hooks.insert(0, site_path_hook(frozenset(sites), plan["modules"]))
     _show_sites(sites, plan["system_site"])
-    path_finder = next(
-        (i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"),
-        len(sys.meta_path),
-    )
+    position = len(sys.meta_path)  # before PathFinder, or last
+    for i, found in enumerate(sys.meta_path):
+        if getattr(found, "__name__", "") == "PathFinder":
+            position = i
+            break
     finder = project_finder(plan, debug)
-    sys.meta_path.insert(path_finder, finder)
+    sys.meta_path.insert(position, finder)
     if plan["private"]:
         # Only here: a project without private copies never loads (or, in the hook's runtime
         # module, compiles) their code.
@@ -114,9 +120,13 @@ def _isolate() -> None:
     import site
 
     site_dirs = {*site.getsitepackages(), site.getusersitepackages()}
-    first = next((i for i, p in enumerate(sys.path) if p in site_dirs), len(sys.path))
     # Everything from the first site directory on was added by site.py and its .pth files.
-    removed = tuple(os.path.join(p, "") for p in sys.path[first:])
+    first = 0
+    while first < len(sys.path) and sys.path[first] not in site_dirs:
+        first += 1
+    removed: tuple[str, ...] = ()
+    for path in sys.path[first:]:
+        removed += (os.path.join(path, ""),)
     del sys.path[first:]
     if not removed:
         return
@@ -130,8 +140,11 @@ def _isolate() -> None:
             evicted.add(name)
     # Finders and path hooks registered from there go too (setuptools' editable installs put
     # a finder class on sys.meta_path); getattr covers classes, instances and functions.
-    sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__module__", None) not in evicted]
-    sys.path_hooks[:] = [h for h in sys.path_hooks if getattr(h, "__module__", None) not in evicted]
+    hook: Any  # a finder or a path hook
+    for hooks in (sys.meta_path, sys.path_hooks):
+        for hook in list(hooks):
+            if getattr(hook, "__module__", None) in evicted:
+                hooks.remove(hook)
 
 
 def _show_sites(sites: list[str], system_site: bool) -> None:
