@@ -131,7 +131,9 @@ def test_a_lazy_module_is_loaded_from_its_file_only_when_first_asked_for(tmp_pat
     runtime = tmp_path / f"{RUNTIME_MODULE}.py"
     runtime.write_text(bundle.runtime_source())
     for module, source in bundle.lazy_sources().items():
-        (tmp_path / bundle.lazy_file(RUNTIME_MODULE, module)).write_text(source)
+        lazy = tmp_path / bundle.lazy_file(RUNTIME_MODULE, module)
+        lazy.parent.mkdir(exist_ok=True)
+        lazy.write_text(source)
     namespace: dict[str, object] = {"__name__": RUNTIME_MODULE, "__file__": str(runtime)}
     exec(compile(runtime.read_text(), str(runtime), "exec"), namespace)
     assert namespace["_LAZY_LOADED"] == {}

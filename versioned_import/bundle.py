@@ -25,6 +25,7 @@ from versioned_import.errors import HookError
 __all__ = [
     "LAZY",
     "MARKER",
+    "lazy_dir",
     "lazy_file",
     "lazy_sources",
     "runtime_modules",
@@ -60,13 +61,14 @@ _LAZY_LOADED = {}
 
 def _lazy(module, name):
     """``name`` of the lazily loaded ``module``, which sees every name of this file. Its source
-    lies beside this file and its bytecode in ``__pycache__``, both written by ``vimport hook
-    install``: loading it costs an unmarshal (compiling the planner's ~600 lines, 10-30 ms)."""
+    lies in the directory beside this file and its bytecode in ``__pycache__`` there, both
+    written by ``vimport hook install``: loading it costs an unmarshal (compiling the planner's
+    ~600 lines, 10-30 ms)."""
     namespace = _LAZY_LOADED.get(module)
     if namespace is None:
         from _frozen_importlib_external import SourceFileLoader
 
-        path = os.path.join(os.path.dirname(__file__), f"{__name__}_{module}.py")
+        path = os.path.join(os.path.dirname(__file__), f"{__name__}.lazy", f"{module}.py")
         loader = SourceFileLoader(f"{__name__}_{module}", path)
         namespace = dict(globals())
         exec(loader.get_code(loader.name), namespace)
@@ -113,9 +115,16 @@ def runtime_source() -> str:
     return parts[0] + header + "".join(parts[1:])
 
 
+def lazy_dir(runtime_module: str) -> str:
+    """The directory of the lazy modules, beside the runtime module ``runtime_module``: each
+    file in the site directory costs every start (site.py and the import system list it; ~6 K
+    instructions a file), and a name with a dot cannot be imported as a namespace package."""
+    return f"{runtime_module}.lazy"
+
+
 def lazy_file(runtime_module: str, module: str) -> str:
-    """The file name of the lazy ``module`` beside the runtime module ``runtime_module``."""
-    return f"{runtime_module}_{module}.py"
+    """Where the lazy ``module`` goes, relative to the runtime module's directory."""
+    return f"{lazy_dir(runtime_module)}/{module}.py"
 
 
 def lazy_sources() -> dict[str, str]:

@@ -21,6 +21,7 @@ from versioned_import._runtime.fs import make_dirs, write_atomic
 from versioned_import.bundle import (
     MARKER,
     SITECUSTOMIZE,
+    lazy_dir,
     lazy_file,
     lazy_sources,
     runtime_source,
@@ -116,6 +117,7 @@ def _shadowing_sitecustomize(python: str, site_dir: Path) -> str | None:
 
 
 def _write(path: Path, text: str) -> None:
+    make_dirs(str(path.parent))
     write_atomic(str(path), text.encode("utf-8"))
     if path.suffix == ".py":
         # Made here, 0755 at most: the next interpreter started (a probe) may compile what it
@@ -229,11 +231,15 @@ def uninstall(site_dir: str) -> list[str]:
     """Remove the hook from ``site_dir`` and restore a chained sitecustomize; what was done."""
     site = Path(site_dir)
     done = []
-    lazy = sorted(p.name for p in site.glob(lazy_file(RUNTIME_MODULE, "*")) if _is_ours(p))
-    for name in (PTH_FILE, f"{PTH_MODULE}.py", f"{RUNTIME_MODULE}.py", *lazy):
-        if (site / name).exists():
-            _remove(site / name)
-            done.append(f"removed {site / name}")
+    fixed = [site / name for name in (PTH_FILE, f"{PTH_MODULE}.py", f"{RUNTIME_MODULE}.py")]
+    # Lazy modules were written beside the runtime module before they had a directory.
+    lazy = [*site.glob(lazy_file(RUNTIME_MODULE, "*")), *site.glob(f"{RUNTIME_MODULE}_*.py")]
+    for path in [*fixed, *(p for p in lazy if _is_ours(p))]:
+        if path.exists():
+            _remove(path)
+            done.append(f"removed {path}")
+    with contextlib.suppress(OSError):
+        (site / lazy_dir(RUNTIME_MODULE)).rmdir()
     ours = site / SITECUSTOMIZE
     if _is_ours(ours):
         _remove(ours)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import venv_python, vimport
+from versioned_import.bundle import MARKER
 
 pytestmark = pytest.mark.e2e
 
@@ -54,6 +55,21 @@ def test_install_status_uninstall_leaves_the_site_dir_as_it_was(tmp_path: Path) 
     assert vimport("hook", "uninstall", "--python", str(python)).returncode == 0
     assert _snapshot(site) == before
     assert vimport("hook", "status", "--python", str(python)).returncode == 1
+
+
+def test_uninstall_removes_lazy_modules_written_beside_the_runtime(tmp_path: Path) -> None:
+    # Where an earlier hook wrote them; a file that is not the hook's stays.
+    python = venv_python(tmp_path / "venv")
+    site = _site_dir(python)
+    assert vimport("hook", "install", "--python", str(python)).returncode == 0
+    (site / "_vimport_runtime_quickplan.py").write_text(f"{MARKER}: written by an older hook\n")
+    (site / "_vimport_runtime_mine.py").write_text("# the user's\n")
+
+    assert vimport("hook", "uninstall", "--python", str(python)).returncode == 0
+
+    assert not (site / "_vimport_runtime_quickplan.py").exists()
+    assert not (site / "_vimport_runtime.lazy").exists()
+    assert (site / "_vimport_runtime_mine.py").exists()
 
 
 def test_an_existing_sitecustomize_is_chained_and_restored(tmp_path: Path) -> None:
@@ -134,11 +150,11 @@ def test_the_hook_installed_under_umask_0_is_writable_by_its_owner_only(tmp_path
     assert done.returncode == 0, done.stderr
     written = sorted(set(site.rglob("*")) - before)
     names = {p.name for p in written}
-    assert names >= {"_vimport_runtime.py", "_vimport_runtime_quickplan.py", "__pycache__"}
+    assert names >= {"_vimport_runtime.py", "_vimport_runtime.lazy", "quickplan.py", "__pycache__"}
     assert "sitecustomize.py" in names or "_vimport_hook.py" in names
     # Compiled here: planning a new project loads the quick planner without compiling it.
     compiled = {p.name.partition(".")[0] for p in written if p.suffix == ".pyc"}
-    assert compiled >= {"_vimport_runtime", "_vimport_runtime_quickplan", "_vimport_runtime_pep508"}
+    assert compiled >= {"_vimport_runtime", "quickplan", "pep508"}
     assert [str(p) for p in written if p.stat().st_mode & 0o022] == []
 
 
