@@ -9,6 +9,7 @@ own, unmarshalled and made a function at every start (~7 K instructions each, va
 """
 
 import os
+import site  # imported already: site.py is what runs the hook
 import sys
 
 from versioned_import._runtime.finder import missing_finder, project_finder, site_path_hook
@@ -107,7 +108,8 @@ def activate(plan: "Packed", debug: bool) -> None:
 
         install_private(plan, finder, debug)
     sys.meta_path.append(missing_finder(plan["manifest"], plan["error"]))
-    _run_pth_files(plan["pth"], known)
+    if plan["pth"]:
+        _run_pth_files(plan["pth"], known)
     if debug:
         _say(
             f"project {plan['project']}: {len(plan['sites'])} distributions from "
@@ -117,8 +119,6 @@ def activate(plan: "Packed", debug: bool) -> None:
 
 def _isolate() -> None:
     """Leave the base site-packages as a fresh venv would: unseen, and its modules unloaded."""
-    import site
-
     site_dirs = {*site.getsitepackages(), site.getusersitepackages()}
     # Everything from the first site directory on was added by site.py and its .pth files.
     first = 0
@@ -151,8 +151,6 @@ def _show_sites(sites: list[str], system_site: bool) -> None:
     """``site.getsitepackages()`` names the resolved sites, as a venv's names its
     site-packages: mypy adds what it returns to its search path, and coverage counts it as
     third-party code. Without system-site-packages the base and the user's are hidden too."""
-    import site
-
     base = site.getsitepackages
 
     def getsitepackages(prefixes: "Iterable[str] | None" = None) -> list[str]:
@@ -169,7 +167,5 @@ def _run_pth_files(pth_files: list[tuple[str, str]], known: set[str]) -> None:
     """Run the resolved distributions' ``.pth`` files. ``known`` holds ``sys.path``: without
     it, ``site.addpackage`` would stat every entry of ``sys.path`` for each file (~0.5 ms with
     the resolved sites there)."""
-    import site
-
     for site_dir, name in pth_files:
         site.addpackage(site_dir, name, known)
