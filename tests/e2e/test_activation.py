@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,37 @@ def test_vimport_project_selects_the_project_whatever_the_cwd(
     found = imports(other, "projectc", env_extra={"VIMPORT_PROJECT": str(wanted)})
 
     assert found["projectc"] == "1.0"
+
+
+# Registered by a .pth file in the base site-packages, before the hook runs, so it runs after
+# the hook's own exit handler.
+_EXIT_PROBE = """
+import atexit, json, sys
+
+def report():
+    import projectc
+    hooks = [repr(h) for h in [*sys.meta_path, *sys.path_hooks]]
+    print(json.dumps({"hook's": [h for h in hooks if "namespace" in h or "vimport" in h],
+                      "projectc": projectc.__version__}))
+
+atexit.register(report)
+"""
+
+
+def test_at_exit_the_finders_leave_and_the_plan_still_imports(
+    fill_store: FillStore, make_project: MakeProject, run_hooked: RunHooked, base_site: Path
+) -> None:
+    # Held through the interpreter's teardown, the finders kept the runtime alive past its
+    # collection; what imports after they leave still gets the plan's version from sys.path.
+    fill_store(("projectc", "1.0"), ("projectc", "2.0"))
+    (base_site / "exitprobe.py").write_text(_EXIT_PROBE)
+    (base_site / "exitprobe.pth").write_text("import exitprobe\n")
+    project = make_project("app", ["projectc==1.0"])
+    during = "import sys; print(sum('namespace' in repr(f) for f in sys.meta_path))"
+
+    done = run_hooked(project, "-c", during)
+
+    assert done.returncode == 0, done.stderr
+    running, at_exit = done.stdout.splitlines()
+    assert running == "2"  # the project finder and the last one
+    assert json.loads(at_exit) == {"hook's": [], "projectc": "1.0"}

@@ -8,6 +8,7 @@ Loops rather than comprehensions here: on Python 3.11 each comprehension is a co
 own, unmarshalled and made a function at every start (~7 K instructions each, valgrind).
 """
 
+import atexit
 import os
 import site  # imported already: site.py is what runs the hook
 import sys
@@ -92,7 +93,8 @@ def activate(plan: "Packed", debug: bool) -> None:
         if path not in known:
             sys.path.append(path)
             known.add(path)
-    sys.path_hooks.insert(0, site_path_hook(frozenset(sites), plan["modules"]))
+    path_hook = site_path_hook(frozenset(sites), plan["modules"])
+    sys.path_hooks.insert(0, path_hook)
     _show_sites(sites, plan["system_site"])
     position = len(sys.meta_path)  # before PathFinder, or last
     for i, found in enumerate(sys.meta_path):
@@ -107,7 +109,9 @@ def activate(plan: "Packed", debug: bool) -> None:
         from versioned_import._runtime.private import install_private
 
         install_private(plan, finder, debug)
-    sys.meta_path.append(missing_finder(plan["manifest"], plan["error"]))
+    missing = missing_finder(plan["manifest"], plan["error"])
+    sys.meta_path.append(missing)
+    atexit.register(_withdraw, [finder, missing], path_hook, sites)
     if plan["pth"]:
         _run_pth_files(plan["pth"], known)
     if debug:
@@ -115,6 +119,22 @@ def activate(plan: "Packed", debug: bool) -> None:
             f"project {plan['project']}: {len(plan['sites'])} distributions from "
             f"{plan['store']}, manifest {plan['manifest']}"
         )
+
+
+def _withdraw(finders: "list[object]", path_hook: object, sites: "list[str]") -> None:
+    """At exit (the first exit handler registered, so the last to run): the hook's finders
+    leave ``sys``. Held there through the interpreter's teardown, they kept the runtime and the
+    modules it references alive past its collection, to be cleared one by one: ~0.4 M
+    instructions at every exit (valgrind), a quarter of what the hook added to ``python -c
+    pass``. What imports later (``__del__`` methods, exit handlers registered before the hook)
+    still finds the plan's versions on ``sys.path``, each site holding one distribution."""
+    for finder in finders:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+    if path_hook in sys.path_hooks:
+        sys.path_hooks.remove(path_hook)
+    for site_dir in sites:  # their finders are the hook's, made by path_hook
+        sys.path_importer_cache.pop(site_dir, None)
 
 
 def _isolate() -> None:
