@@ -159,3 +159,22 @@ def test_at_exit_the_finders_leave_and_the_plan_still_imports(
     running, at_exit = done.stdout.splitlines()
     assert running == "2"  # the project finder and the last one
     assert json.loads(at_exit) == {"hook's": [], "projectc": "1.0"}
+
+
+def test_the_exit_handler_leaves_other_finders_alone(
+    fill_store: FillStore, make_project: MakeProject, run_hooked: RunHooked
+) -> None:
+    # A finder the program added, whose __eq__ fails: the hook's finders leave by identity.
+    fill_store(("projectc", "1.0"))
+    project = make_project("app", ["projectc"])
+    code = (
+        "import sys\n"
+        "class Finder:\n"
+        "    def find_spec(self, *args): return None\n"
+        "    def __eq__(self, other): raise RuntimeError('compared')\n"
+        "sys.meta_path.insert(0, Finder())\n"
+    )
+
+    done = run_hooked(project, "-c", code)
+
+    assert (done.returncode, done.stderr) == (0, "")

@@ -128,11 +128,12 @@ def _withdraw(finders: "list[object]", path_hook: object, sites: "list[str]") ->
     instructions at every exit (valgrind), a quarter of what the hook added to ``python -c
     pass``. What imports later (``__del__`` methods, exit handlers registered before the hook)
     still finds the plan's versions on ``sys.path``, each site holding one distribution."""
-    for finder in finders:
-        if finder in sys.meta_path:
-            sys.meta_path.remove(finder)
-    if path_hook in sys.path_hooks:
-        sys.path_hooks.remove(path_hook)
+    # By identity: `in` and `remove` would call other finders' __eq__, whatever it does.
+    ours = set(map(id, [*finders, path_hook]))
+    for hooks in (sys.meta_path, sys.path_hooks):
+        for index in range(len(hooks) - 1, -1, -1):
+            if id(hooks[index]) in ours:
+                del hooks[index]
     for site_dir in sites:  # their finders are the hook's, made by path_hook
         sys.path_importer_cache.pop(site_dir, None)
 
