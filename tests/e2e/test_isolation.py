@@ -80,6 +80,36 @@ def test_an_editable_install_in_the_base_site_packages_is_hidden(
     assert missing(imports(project, "editable_pkg")["editable_pkg"])
 
 
+def test_isolation_leaves_other_finders_alone(
+    fill_store: FillStore, make_project: MakeProject, run_hooked: RunHooked, base_site: Path
+) -> None:
+    # Before the finder that goes, one whose __eq__ fails on instances: finders go by position.
+    fill_store(("projectc", "1.0"))
+    (base_site / "evicted.py").write_text(
+        "import sys\n"
+        "class Evicted:\n"
+        "    def find_spec(self, *args): return None\n"
+        "sys.meta_path.append(Evicted())\n"
+    )
+    touchy = (
+        "class Touchy:\n"
+        "    def find_spec(self, *args): return None\n"
+        "    def __eq__(self, other):\n"
+        "        if isinstance(other, type): return NotImplemented\n"
+        "        raise RuntimeError('compared')\n"
+        "sys.meta_path.insert(0, Touchy())\n"
+    )
+    (base_site / "evicted.pth").write_text(f"import evicted\nimport sys; exec({touchy!r})\n")
+    project = make_project("app", ["projectc"])
+    code = "import sys; print([type(f).__name__ for f in sys.meta_path])"
+
+    done = run_hooked(project, "-c", code)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "Touchy" in done.stdout
+    assert "Evicted" not in done.stdout
+
+
 def test_the_missing_module_error_names_the_manifest_and_the_fix(
     fill_store: FillStore, make_project: MakeProject, imports: Imports
 ) -> None:

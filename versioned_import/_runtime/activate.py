@@ -19,8 +19,7 @@ from versioned_import._runtime.plan import load_fresh
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from typing import Any
+    from collections.abc import Callable, Iterable
 
     from versioned_import._runtime.plan import Packed
 
@@ -128,12 +127,8 @@ def _withdraw(finders: "list[object]", path_hook: object, sites: "list[str]") ->
     instructions at every exit (valgrind), a quarter of what the hook added to ``python -c
     pass``. What imports later (``__del__`` methods, exit handlers registered before the hook)
     still finds the plan's versions on ``sys.path``, each site holding one distribution."""
-    # By identity: `in` and `remove` would call other finders' __eq__, whatever it does.
     ours = set(map(id, [*finders, path_hook]))
-    for hooks in (sys.meta_path, sys.path_hooks):
-        for index in range(len(hooks) - 1, -1, -1):
-            if id(hooks[index]) in ours:
-                del hooks[index]
+    _drop_hooks(lambda hook: id(hook) in ours)
     for site_dir in sites:  # their finders are the hook's, made by path_hook
         sys.path_importer_cache.pop(site_dir, None)
 
@@ -161,11 +156,16 @@ def _isolate() -> None:
             evicted.add(name)
     # Finders and path hooks registered from there go too (setuptools' editable installs put
     # a finder class on sys.meta_path); getattr covers classes, instances and functions.
-    hook: Any  # a finder or a path hook
+    _drop_hooks(lambda hook: getattr(hook, "__module__", None) in evicted)
+
+
+def _drop_hooks(doomed: "Callable[[object], bool]") -> None:
+    """Take what ``doomed`` picks off ``sys.meta_path`` and ``sys.path_hooks``, by position:
+    ``in`` and ``remove`` would call the others' ``__eq__``, whatever that does."""
     for hooks in (sys.meta_path, sys.path_hooks):
-        for hook in list(hooks):
-            if getattr(hook, "__module__", None) in evicted:
-                hooks.remove(hook)
+        for index in range(len(hooks) - 1, -1, -1):
+            if doomed(hooks[index]):
+                del hooks[index]
 
 
 def _show_sites(sites: list[str], system_site: bool) -> None:
