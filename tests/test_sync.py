@@ -1360,6 +1360,19 @@ def test_a_conflict_without_the_opt_in_names_it_and_the_opt_in(
     assert 'private-copies = ["NAME"]' in message
 
 
+@pytest.mark.parametrize("missing", ["no-such-package==1.0", "beta==3.0"])
+def test_a_name_or_version_no_index_has_is_no_conflict_to_split(
+    make_project: MakeProject, capsys: Capture, missing: str
+) -> None:
+    project = make_project("app", ["gamma==1.0", missing])
+
+    assert sync(str(project)) == 1
+
+    message = one_error_line(capsys)
+    assert missing.partition("==")[0] in message
+    assert "private-copies" not in message
+
+
 def test_a_split_locks_the_plain_versions_and_the_private_copy_with_who_sees_it(
     make_project: MakeProject, store: Store, index_dir: Path, capsys: Capture
 ) -> None:

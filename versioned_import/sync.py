@@ -9,6 +9,7 @@ everything is fetched, so an index error leaves the store as it was.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -412,9 +413,13 @@ def _missing(store: Store, picks: Sequence[Pick]) -> list[Pick]:
 
 
 def _with_split_hint(exc: PackageIndexError) -> PackageIndexError:
-    """A conflict the engine reports (pip: "conflicting dependencies", uv: "No solution
-    found") says which opt-in could split it; the engine's message names the distributions."""
-    if not any(word in str(exc) for word in ("conflict", "No solution found")):
+    """A conflict the engine reports (pip: "conflicting dependencies"; uv: "No solution found"
+    with what depends on what) says which opt-in could split it; the engine's message names the
+    distributions. uv says "No solution found" too for a name no index has, or a version that
+    does not exist, which no split mends."""
+    message = str(exc)
+    uv_conflict = "No solution found" in message and re.search(r"\bdepends? on\b", message)
+    if "conflict" not in message and not uv_conflict:
         return exc
     return PackageIndexError(
         f"{exc}; {split_hint('NAME')}, NAME being the distribution they disagree on"
